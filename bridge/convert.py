@@ -1,0 +1,83 @@
+"""Convert checkpoints between frameworks: a Chainer trainer snapshot (.npz)
+<-> a PyTorch checkpoint (.pt). Networks, BN statistics, Adam state, the
+iteration and the batch/noise stream all carry over, so a run can continue
+in the other framework from where it stopped."""
+import json
+
+import numpy as np
+import torch
+
+from bridge.transfer import chainer_state_to_torch, torch_state_to_chainer
+from chainer_impl.checkpoint import META_KEY, MODEL_PREFIX, OPTIMIZER_PREFIX, read_snapshot, sub_state
+from gan_common.errors import UserError
+from gan_common.files import atomic_path
+from gan_common.keymap import torch_to_chainer_keys
+from torch_impl.checkpoint import build_networks, read_checkpoint
+from torch_impl.optim import ChainerAdam
+
+ITERATION_KEY = 'updater/iteration'
+BATCHES_KEY = 'updater/iterator:main/batches'
+NETWORKS = ('gen', 'dis')
+
+
+def chainer_to_torch_checkpoint(src, dst, model=None):
+    arrays, meta = read_snapshot(src, model)
+    meta = dict(meta, framework='torch')
+    networks = dict(zip(NETWORKS, build_networks(meta)))
+    state = {'meta': meta, 'iteration': int(arrays[ITERATION_KEY]),
+             'batches': json.loads(str(arrays[BATCHES_KEY])), 'model': {}, 'optimizer': {}}
+    for name, module in networks.items():
+        try:
+            module.load_state_dict(chainer_state_to_torch(sub_state(arrays, MODEL_PREFIX.format(name)), module))
+        except (KeyError, RuntimeError) as error:
+            raise UserError(f'{src}: its {name} does not match a {meta["model"]} model ({error})') from None
+        state['model'][name] = module.state_dict()
+        state['optimizer'][name] = _torch_adam_state_dict(
+            module, sub_state(arrays, OPTIMIZER_PREFIX.format(name)), meta['config']['adam'])
+    with atomic_path(dst) as tmp:
+        torch.save(state, tmp)
+
+
+def _torch_adam_state_dict(module, optimizer_arrays, adam):
+    optimizer = ChainerAdam(module.parameters(), **adam)
+    names = torch_to_chainer_keys(dict(module.named_parameters()).keys())
+    for name, param in module.named_parameters():
+        key = names[name]
+        if key + '/m' in optimizer_arrays:
+            optimizer.state[param] = {
+                't': int(optimizer_arrays[key + '/t']),
+                'm': torch.as_tensor(optimizer_arrays[key + '/m']).to(param.dtype),
+                'v': torch.as_tensor(optimizer_arrays[key + '/v']).to(param.dtype)}
+    return optimizer.state_dict()
+
+
+def torch_to_chainer_checkpoint(src, dst, model=None):
+    state = read_checkpoint(src, model)
+    meta = dict(state['meta'], framework='chainer')
+    arrays = {META_KEY: np.array(json.dumps(meta)), ITERATION_KEY: np.array(state['iteration']),
+              BATCHES_KEY: np.array(json.dumps(state['batches']))}
+    for name, module in zip(NETWORKS, build_networks(state['meta'])):
+        module.load_state_dict(state['model'][name])
+        for key, value in torch_state_to_chainer(module.state_dict()).items():
+            arrays[MODEL_PREFIX.format(name) + key] = value
+        arrays.update(_chainer_adam_arrays(module, state['optimizer'][name], state['meta']['config']['adam'],
+                                           OPTIMIZER_PREFIX.format(name), epoch=state['batches']['epoch']))
+    with atomic_path(dst) as tmp:
+        np.savez(tmp, **arrays)
+
+
+def _chainer_adam_arrays(module, optimizer_state, adam, prefix, epoch):
+    optimizer = ChainerAdam(module.parameters(), **adam)
+    optimizer.load_state_dict(optimizer_state)
+    names = torch_to_chainer_keys(dict(module.named_parameters()).keys())
+    arrays, steps = {}, 0
+    for name, param in module.named_parameters():
+        entry = optimizer.state.get(param)
+        if entry:
+            for leaf in ('m', 'v'):
+                arrays[prefix + names[name] + '/' + leaf] = entry[leaf].cpu().numpy()
+            arrays[prefix + names[name] + '/t'] = np.array(entry['t'])
+            steps = max(steps, int(entry['t']))
+    arrays[prefix + 't'] = np.array(steps)
+    arrays[prefix + 'epoch'] = np.array(epoch)  # Chainer's updater counts epochs on the optimizer too
+    return arrays

@@ -1,0 +1,141 @@
+"""Make Chainer 7.8.1 import and behave on today's Python, NumPy and setuptools.
+
+Imported by ``chainer_impl/__init__.py`` before anything imports ``chainer``,
+so ``import chainer_impl`` is all a user script needs. Each patch is applied
+only where the running stack lacks what Chainer expects:
+
+* ``numpy.sctypes`` (removed in NumPy 2.0; Chainer reads it at import time and
+  in the gradient of ``as_strided``);
+* ``numpy.distutils.system_info`` (absent on Python >= 3.12, and broken on
+  NumPy 1.26 with setuptools >= 74; Chainer's environment check imports it and
+  uses it only on macOS);
+* ``pkg_resources`` (removed in setuptools 81; Chainer asks it whether CuPy and
+  iDeep are installed);
+* the reporter's summaries, which NumPy 2's promotion rules (NEP 50) make
+  accumulate float32 values in float32; they are made to accumulate in
+  float64 as they did under NumPy 1;
+* ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
+  a dtype; the one helper that does so sees a view of NumPy that still has it.
+"""
+import importlib
+import importlib.metadata
+import sys
+import types
+import warnings
+
+import numpy as np
+
+
+def _restore_sctypes():
+    if 'sctypes' in np.__dict__:
+        return
+    np.sctypes = {
+        'int': [np.int8, np.int16, np.int32, np.int64],
+        'uint': [np.uint8, np.uint16, np.uint32, np.uint64],
+        'float': [np.float16, np.float32, np.float64, np.longdouble],
+        'complex': [np.complex64, np.complex128, np.clongdouble],
+        'others': [bool, object, bytes, str, np.void],
+    }
+
+
+def _stand_in_for_numpy_distutils():
+    try:
+        import numpy.distutils.system_info  # noqa: F401
+        return
+    except Exception:
+        pass
+    for name in [n for n in sys.modules if n.startswith('numpy.distutils')]:
+        del sys.modules[name]
+    system_info = types.ModuleType('numpy.distutils.system_info')
+    system_info.get_info = lambda name, notfound_action=0: {}
+    distutils = types.ModuleType('numpy.distutils')
+    distutils.system_info = system_info
+    sys.modules['numpy.distutils'] = distutils
+    sys.modules['numpy.distutils.system_info'] = system_info
+
+
+class _DistributionNotFound(Exception):
+    pass
+
+
+class _VersionConflict(Exception):
+    pass
+
+
+class _Distribution:
+    def __init__(self, name):
+        self.project_name = name
+        self.version = importlib.metadata.version(name)
+
+
+def _get_distribution(requirement):
+    name = str(requirement).split('<')[0].split('>')[0].split('=')[0].strip()
+    try:
+        return _Distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        raise _DistributionNotFound(requirement) from None
+
+
+def _stand_in_for_pkg_resources():
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            import pkg_resources  # noqa: F401
+        return
+    except Exception:
+        pass
+    module = types.ModuleType('pkg_resources')
+    module.DistributionNotFound = _DistributionNotFound
+    module.VersionConflict = _VersionConflict
+    module.get_distribution = _get_distribution
+    module.require = lambda requirement: [_get_distribution(requirement)]
+    sys.modules['pkg_resources'] = module
+
+
+def _widen_to_float64(value):
+    dtype = getattr(value, 'dtype', None)
+    if dtype is not None and dtype.kind == 'f' and dtype.itemsize < 8:
+        return value.astype('float64')
+    return value
+
+
+def _accumulate_summaries_in_float64():
+    from chainer import reporter
+    if getattr(reporter.Summary.add, 'widens_to_float64', False):
+        return
+    original_add = reporter.Summary.add
+
+    def add(self, value, weight=1):
+        original_add(self, _widen_to_float64(value), weight)
+
+    add.widens_to_float64 = True
+    reporter.Summary.add = add
+
+
+def _give_resize_images_numpy_float():
+    # F.resize_images passes dtype=numpy.float, removed in NumPy 1.24 (AttributeError on NumPy 2)
+    module = importlib.import_module('chainer.functions.array.resize_images')
+    compute = module.compute_indices_and_weights
+    if hasattr(compute.__globals__['numpy'], 'float'):
+        return
+    view = types.ModuleType('numpy')  # NumPy plus the alias, seen only by that function
+    view.__getattr__ = lambda name: getattr(np, name)
+    view.float = float
+    module.compute_indices_and_weights = types.FunctionType(
+        compute.__code__, dict(compute.__globals__, numpy=view), compute.__name__,
+        compute.__defaults__, compute.__closure__)
+
+
+def install():
+    """Apply every patch, then import Chainer; safe to call more than once."""
+    _restore_sctypes()
+    _stand_in_for_numpy_distutils()
+    _stand_in_for_pkg_resources()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        import chainer  # noqa: F401
+    _accumulate_summaries_in_float64()
+    _give_resize_images_numpy_float()
+
+
+install()

@@ -1,0 +1,199 @@
+"""Chainer training: a ``Trainer`` with one ``StandardUpdater`` subclass that
+calls the model module's ``train_step``, and extensions for everything else
+(log, progress bar, snapshots for ``--resume``, sample grids, loss plot)."""
+import glob
+import json
+import math
+import os
+import re
+
+from chainer_impl import compat  # noqa: F401
+import chainer
+import numpy as np
+from chainer import training
+from chainer.training import extensions
+
+from gan_common import rundir
+from gan_common.errors import UserError
+from gan_common.images import save_grid
+from gan_common.streams import EpochBatches, RandomStream
+
+SNAPSHOT_PATTERN = 'snapshot_iter_{.updater.iteration}.npz'
+
+
+class BatchIterator(chainer.dataset.Iterator):
+    """Minibatches of ``images`` in the order of a shared ``EpochBatches``."""
+
+    def __init__(self, images, batches):
+        self.images = images
+        self.batches = batches
+        self._previous_epoch_detail = -1.0
+
+    def __next__(self):
+        self._previous_epoch_detail = self.epoch_detail
+        return self.images[self.batches.next()]
+
+    next = __next__
+
+    @property
+    def epoch(self):
+        return self.batches.epoch
+
+    @property
+    def epoch_detail(self):
+        return self.batches.epoch_detail
+
+    @property
+    def previous_epoch_detail(self):
+        return self._previous_epoch_detail
+
+    @property
+    def is_new_epoch(self):
+        return self.batches.position == self.batches.batch_size and self.batches.epoch > 0
+
+    def serialize(self, serializer):
+        state = serializer('batches', json.dumps(self.batches.get_state()))
+        if isinstance(serializer, chainer.serializer.Deserializer):
+            self.batches.set_state(json.loads(str(state)))
+
+
+class GANUpdater(training.updaters.StandardUpdater):
+    """Draws the real batch, then the noise, from the shared stream, and runs
+    ``train_step(gen, dis, opt_gen, opt_dis, x_real, z)``."""
+
+    def __init__(self, iterator, opt_gen, opt_dis, train_step, make_noise, device, meta):
+        super().__init__(iterator, {'gen': opt_gen, 'dis': opt_dis}, device=device)
+        self.train_step = train_step
+        self.make_noise = make_noise
+        self.meta = meta
+
+    def update_core(self):
+        opt_gen, opt_dis = self.get_optimizer('gen'), self.get_optimizer('dis')
+        x_real = self.device.send(self.get_iterator('main').next())
+        z = self.device.send(self.make_noise(len(x_real)))
+        loss_gen, loss_dis = self.train_step(opt_gen.target, opt_dis.target, opt_gen, opt_dis, x_real, z)
+        values = {'loss_gen': float(loss_gen.array), 'loss_dis': float(loss_dis.array)}
+        if not all(math.isfinite(v) for v in values.values()):
+            raise UserError(f'loss became NaN/inf at iteration {self.iteration + 1} ({values}); '
+                            'lower the learning rate or --resume from an earlier snapshot')
+        chainer.report(values)
+
+    def serialize(self, serializer):
+        super().serialize(serializer)
+        serializer('meta', json.dumps(self.meta))
+
+
+class JsonlLog(training.Extension):
+    """Appends LogReport's newest entry to ``log.jsonl`` (the run-directory contract)."""
+    priority = training.PRIORITY_READER
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self._written = 0
+
+    def __call__(self, trainer):
+        log = trainer.get_extension('LogReport').log
+        for entry in log[self._written:]:
+            rundir.append_log(self.run_dir, {k: entry[k] for k in entry})
+        self._written = len(log)
+
+    def serialize(self, serializer):
+        self._written = int(serializer('written', self._written))
+
+
+def sample_grid_extension(gen, z_fixed, run_dir, value_range):
+    """Writes ``samples/iter_NNNNNNN.png`` from a fixed noise batch."""
+
+    @training.make_extension(priority=training.PRIORITY_READER)
+    def sample_grid(trainer):
+        images = generate(gen, z_fixed)
+        path = os.path.join(run_dir, 'samples', f'iter_{trainer.updater.iteration:07d}.png')
+        save_grid(images, path, value_range=value_range, scale=2)
+
+    return sample_grid
+
+
+def generate(gen, z):
+    """Generator output in test mode (BN running statistics), as NumPy."""
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        y = gen(gen.device.send(z))
+    return chainer.backend.CpuDevice().send(y.array)
+
+
+def latest_snapshot(run_dir):
+    paths = glob.glob(os.path.join(run_dir, 'snapshot_iter_*.npz'))
+    if not paths:
+        return None
+    return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.npz$', p).group(1)))
+
+
+def make_adam(link, adam):
+    optimizer = chainer.optimizers.Adam(**adam)
+    optimizer.setup(link)
+    return optimizer
+
+
+def build_trainer(module, gen, dis, images, config, run_dir, device):
+    """A Trainer for ``config`` (see ``gan_common.presets``) writing into ``run_dir``."""
+    stream = RandomStream(config['seed'])
+    batches = EpochBatches(len(images), config['batch_size'], stream)
+    dtype = np.dtype(config['dtype'])
+
+    def make_noise(n):
+        return stream.uniform(-1.0, 1.0, (n, gen.z_dim), dtype)
+
+    meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
+    updater = GANUpdater(BatchIterator(images, batches), make_adam(gen, config['adam']),
+                         make_adam(dis, config['adam']), module.train_step, make_noise, device, meta)
+    stop = (config['iterations'], 'iteration')
+    trainer = training.Trainer(updater, stop, out=run_dir)
+    every = lambda key: (config[key], 'iteration')  # noqa: E731
+    z_fixed = RandomStream(config['seed'] + 1).uniform(-1.0, 1.0, (64, gen.z_dim), dtype)
+    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename='chainer_log.json'))
+    trainer.extend(JsonlLog(run_dir), trigger=every('log_every'))
+    trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN), trigger=every('snapshot_every'), name='snapshot')
+    trainer.extend(sample_grid_extension(gen, z_fixed, run_dir, config['value_range']),
+                   trigger=every('sample_every'))
+    if extensions.PlotReport.available():
+        trainer.extend(extensions.PlotReport(['loss_gen', 'loss_dis'], 'iteration',
+                                             trigger=every('log_every'), filename='loss.png'))
+    if config.get('progress', True):
+        trainer.extend(extensions.ProgressBar(update_interval=max(1, config['log_every'])))
+    return trainer
+
+
+def train(config, images, run_dir, resume=False, resume_from=None):
+    """Train ``config['model']`` on ``images`` (N, C, H, W) into ``run_dir``.
+
+    ``resume``: continue from the newest snapshot in ``run_dir``;
+    ``resume_from``: start from a checkpoint file (e.g. converted from PyTorch)."""
+    from chainer_impl.checkpoint import MODEL_PREFIX, build_networks, read_snapshot
+    from chainer_impl.models import MODULES
+    device = chainer.get_device(config['chainer_device'])
+    device.use()
+    np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream
+    meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
+    gen, dis = build_networks(meta, device)
+    trainer = build_trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device)
+    source = latest_snapshot(run_dir) if resume else resume_from
+    if resume and source is None:
+        raise UserError(f'--resume: no snapshot_iter_*.npz in {run_dir}; train without --resume first')
+    if source is not None:
+        arrays, _ = read_snapshot(source, config['model'])
+        for name in ('gen', 'dis'):  # a converted file holds no extension state, so load
+            prefix = MODEL_PREFIX.format(name)  # non-strictly, but insist on the networks
+            missing = [k for k in state_keys(gen if name == 'gen' else dis) if prefix + k not in arrays]
+            if missing:
+                raise UserError(f'{source} lacks {len(missing)} {name} arrays (e.g. {missing[0]}); it is not a {config["model"]} checkpoint')
+        chainer.serializers.NpzDeserializer(arrays, strict=False).load(trainer)
+        rundir.truncate_log(run_dir, trainer.updater.iteration)
+        print(f'resumed from {source} at iteration {trainer.updater.iteration}')
+    trainer.run()
+    if trainer.updater.iteration % config['snapshot_every']:
+        trainer.get_extension('snapshot')(trainer)
+    return trainer
+
+
+def state_keys(link):
+    from chainer_impl.checkpoint import state_of
+    return list(state_of(link))

@@ -1,0 +1,77 @@
+"""One seeded NumPy stream for everything random in training: minibatch
+order and noise. Both frameworks draw from it in the same order, so they see
+identical numbers (framework RNGs are unrelated streams)."""
+import json
+
+import numpy as np
+
+
+class RandomStream:
+    """A seeded ``numpy.random.Generator`` with a JSON-serialisable state."""
+
+    def __init__(self, seed=0):
+        self.generator = np.random.Generator(np.random.PCG64(seed))
+
+    def permutation(self, n):
+        return self.generator.permutation(n)
+
+    def uniform(self, low, high, shape, dtype=np.float32):
+        return self.generator.uniform(low, high, shape).astype(dtype)
+
+    def normal(self, shape, dtype=np.float32):
+        return self.generator.standard_normal(shape).astype(dtype)
+
+    def integers(self, high, shape):
+        return self.generator.integers(0, high, shape).astype(np.int64)
+
+    def get_state(self):
+        return json.dumps(self.generator.bit_generator.state)
+
+    def set_state(self, state):
+        self.generator.bit_generator.state = json.loads(str(state))
+
+
+class EpochBatches:
+    """Minibatch indices: one permutation per epoch, the remainder dropped."""
+
+    def __init__(self, n_examples, batch_size, stream):
+        if batch_size > n_examples:
+            from gan_common.errors import UserError
+            raise UserError(f'--batch-size {batch_size} is larger than the dataset '
+                            f'({n_examples} images); use a smaller batch size')
+        self.n_examples = n_examples
+        self.batch_size = batch_size
+        self.stream = stream
+        self.epoch = 0
+        self.position = 0
+        self.order = None
+
+    @property
+    def batches_per_epoch(self):
+        return self.n_examples // self.batch_size
+
+    def next(self):
+        if self.order is None or self.position + self.batch_size > self.n_examples:
+            if self.order is not None:
+                self.epoch += 1
+            self.order = self.stream.permutation(self.n_examples)
+            self.position = 0
+        indices = self.order[self.position:self.position + self.batch_size]
+        self.position += self.batch_size
+        return indices
+
+    @property
+    def epoch_detail(self):
+        return self.epoch + self.position / (self.batches_per_epoch * self.batch_size)
+
+    def get_state(self):
+        return {'epoch': self.epoch, 'position': self.position,
+                'order': None if self.order is None else self.order.tolist(),
+                'stream': self.stream.get_state()}
+
+    def set_state(self, state):
+        self.epoch = int(state['epoch'])
+        self.position = int(state['position'])
+        order = state['order']
+        self.order = None if order is None else np.asarray(order, dtype=np.int64)
+        self.stream.set_state(state['stream'])

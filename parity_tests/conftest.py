@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from chainer_impl import compat  # noqa: F401  (before anything imports chainer)
+
+TOLERANCE = {'float64': 1e-12, 'float32': 1e-5}
+
+
+def check(label, diff, tolerance):
+    """Print the measured difference, then fail if it is past the tolerance."""
+    print(f'{label}: max |chainer - torch| = {diff:.3e} (tolerance {tolerance:.0e})')
+    assert diff <= tolerance, f'{label}: {diff:.3e} > {tolerance:.0e}'
+
+
+@pytest.fixture(params=['float64', 'float32'])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,70 @@
+#!/usr/bin/env python
+"""Generate images from a checkpoint: a grid PNG, or N images as .npz.
+
+The framework is read from the suffix (.npz: Chainer, .pt: PyTorch). An
+.npz output holds ``images`` in [0, 1] as (N, C, H, W) float32.
+Example: python scripts/sample.py runs/dcgan-chainer-quick/snapshot_iter_1000.npz --out digits.png
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from gan_common.checkpoints import framework_of  # noqa: E402
+from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec  # noqa: E402
+from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
+from gan_common.files import atomic_path, ensure_writable_dir  # noqa: E402
+from gan_common.images import save_grid  # noqa: E402
+from gan_common.streams import RandomStream  # noqa: E402
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('checkpoint', help='snapshot_iter_N.npz (Chainer) or snapshot_iter_N.pt (PyTorch)')
+    parser.add_argument('--n', type=int, default=64, help='number of images (default 64)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the noise (default 0)')
+    parser.add_argument('--out', default='samples.png', help='FILE.png (a grid) or FILE.npz (arrays)')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N, @numpy, @cupy:N, -1 or N')
+    return parser
+
+
+def generate(path, n, seed, gpu):
+    """Images in the model's value range and that range."""
+    if framework_of(path) == 'chainer':
+        from chainer_impl.checkpoint import load_networks
+        from chainer_impl.training import generate as run_generator
+        meta, gen, _ = load_networks(path, device=chainer_device_spec(gpu))
+    else:
+        from torch_impl.checkpoint import load_networks
+        from torch_impl.training import generate as run_generator
+        meta, gen, _ = load_networks(path, device=torch_device_spec(gpu))
+    config = meta['config']
+    z = RandomStream(seed).uniform(-1.0, 1.0, (n, config['z_dim']), np.dtype(config['dtype']))
+    return run_generator(gen, z), config['value_range']
+
+
+@exit_on_user_error
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.n <= 0:
+        raise UserError(f'--n must be positive, got {args.n}')
+    suffix = os.path.splitext(args.out)[1]
+    if suffix not in ('.png', '.npz'):
+        raise UserError(f'--out {args.out}: use a .png (grid) or .npz (arrays) file name')
+    ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
+    images, (low, high) = generate(args.checkpoint, args.n, args.seed, parse_device(args.device))
+    if suffix == '.png':
+        save_grid(images, args.out, value_range=(low, high), scale=2)
+    else:
+        unit = np.clip((images - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        with atomic_path(args.out) as tmp:
+            np.savez(tmp, images=unit)
+    print(f'wrote {args.n} images to {args.out}')
+
+
+if __name__ == '__main__':
+    main()

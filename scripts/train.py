@@ -1,0 +1,74 @@
+#!/usr/bin/env python
+"""Train a GAN in Chainer or PyTorch.
+
+Example: python scripts/train.py --model dcgan --framework chainer --preset quick
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gan_common.cli import add_model_arguments, load_training_images, make_config, positive  # noqa: E402
+from gan_common.errors import exit_on_user_error  # noqa: E402
+from gan_common.rundir import create_run_dir  # noqa: E402
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_arguments(parser, default_preset='blog')
+    parser.add_argument('--framework', choices=['chainer', 'torch'], default='chainer')
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument('--iterations', type=int, default=None)
+    length.add_argument('--epochs', type=int, default=None)
+    parser.add_argument('--dtype', choices=['float32', 'float64'], default='float32')
+    parser.add_argument('--out', default=None, help='run directory (default: runs/MODEL-FRAMEWORK-PRESET)')
+    parser.add_argument('--resume', action='store_true', help='continue the run in --out from its newest snapshot')
+    parser.add_argument('--resume-from', default=None, metavar='CHECKPOINT',
+                        help='start from a checkpoint file of this framework (e.g. one made by convert.py)')
+    parser.add_argument('--log-every', type=int, default=None)
+    parser.add_argument('--sample-every', type=int, default=None)
+    parser.add_argument('--snapshot-every', type=int, default=None)
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return parser
+
+
+def make_train_config(args):
+    config = make_config(args, args.dtype)
+    config.update(framework=args.framework, progress=not args.no_progress)
+    for key in ('log_every', 'sample_every', 'snapshot_every'):
+        value = getattr(args, key)
+        if value is not None:
+            config[key] = positive(key.replace('_', '-'), value)
+    if args.iterations is not None:
+        config.update(iterations=positive('iterations', args.iterations), epochs=None)
+    elif args.epochs is not None:
+        config.update(epochs=positive('epochs', args.epochs), iterations=None)
+    return config
+
+
+def set_length(config):
+    """Turn an epoch count into iterations (one permutation per epoch, remainder dropped)."""
+    if config.get('iterations') is None:
+        config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
+
+
+@exit_on_user_error
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    config = make_train_config(args)
+    out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{args.preset}')
+    images = load_training_images(config, args.data_dir)
+    set_length(config)
+    create_run_dir(out, config, resume=args.resume)
+    if args.framework == 'chainer':
+        from chainer_impl.training import train
+    else:
+        from torch_impl.training import train
+    train(config, images, out, resume=args.resume, resume_from=args.resume_from)
+    print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,147 @@
+"""PyTorch training: a plain loop around the model module's ``train_step``,
+with the same batches, noise, logging, sample grids and checkpoints as the
+Chainer trainer (``chainer_impl/training.py``)."""
+import glob
+import math
+import os
+import re
+import time
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from gan_common import rundir
+from gan_common.errors import UserError
+from gan_common.files import atomic_path
+from gan_common.images import save_grid
+from gan_common.plots import plot_log
+from gan_common.streams import EpochBatches, RandomStream
+from torch_impl.optim import ChainerAdam
+
+CHECKPOINT_PATTERN = 'snapshot_iter_{}.pt'
+
+
+def generate(gen, z):
+    """Generator output in eval mode (BN running statistics), as NumPy."""
+    was_training = gen.training
+    gen.eval()
+    with torch.no_grad():
+        device = next(gen.parameters()).device
+        y = gen(torch.as_tensor(z, device=device))
+    gen.train(was_training)
+    return y.cpu().numpy()
+
+
+def latest_checkpoint(run_dir):
+    paths = glob.glob(os.path.join(run_dir, 'snapshot_iter_*.pt'))
+    if not paths:
+        return None
+    return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.pt$', p).group(1)))
+
+
+class Trainer:
+    """Owns the networks, optimizers and batch order of one run."""
+
+    def __init__(self, module, gen, dis, images, config, run_dir, device):
+        self.module, self.gen, self.dis = module, gen, dis
+        self.images = images
+        self.config = config
+        self.run_dir = run_dir
+        self.device = device
+        self.dtype = np.dtype(config['dtype'])
+        self.opt_gen = ChainerAdam(gen.parameters(), **config['adam'])
+        self.opt_dis = ChainerAdam(dis.parameters(), **config['adam'])
+        self.stream = RandomStream(config['seed'])
+        self.batches = EpochBatches(len(images), config['batch_size'], self.stream)
+        self.z_fixed = RandomStream(config['seed'] + 1).uniform(-1.0, 1.0, (64, gen.z_dim), self.dtype)
+        self.iteration = 0
+
+    def make_noise(self, n):
+        return self.stream.uniform(-1.0, 1.0, (n, self.gen.z_dim), self.dtype)
+
+    def step(self):
+        x_real = torch.as_tensor(self.images[self.batches.next()], device=self.device)
+        z = torch.as_tensor(self.make_noise(len(x_real)), device=self.device)
+        loss_gen, loss_dis = self.module.train_step(self.gen, self.dis, self.opt_gen, self.opt_dis, x_real, z)
+        self.iteration += 1
+        values = {'loss_gen': float(loss_gen), 'loss_dis': float(loss_dis)}
+        if not all(math.isfinite(v) for v in values.values()):
+            raise UserError(f'loss became NaN/inf at iteration {self.iteration} ({values}); '
+                            'lower the learning rate or --resume from an earlier snapshot')
+        return values
+
+    def run(self):
+        config, total = self.config, self.config['iterations']
+        window, start = [], time.time()
+        bar = tqdm(total=total, initial=self.iteration, desc='torch', unit='it',
+                   disable=not config.get('progress', True), dynamic_ncols=True)
+        while self.iteration < total:
+            window.append(self.step())
+            bar.update(1)
+            if self.iteration % config['log_every'] == 0:
+                entry = self._log_entry(window, time.time() - start)
+                rundir.append_log(self.run_dir, entry)
+                bar.set_postfix(loss_gen=f"{entry['loss_gen']:.3f}", loss_dis=f"{entry['loss_dis']:.3f}")
+                window = []
+            if self.iteration % config['sample_every'] == 0:
+                self.save_samples()
+            if self.iteration % config['snapshot_every'] == 0 or self.iteration == total:
+                self.save_checkpoint()
+        bar.close()
+        plot_log(rundir.read_log(self.run_dir), ['loss_gen', 'loss_dis'], os.path.join(self.run_dir, 'loss.png'))
+
+    def _log_entry(self, window, elapsed):
+        entry = {'iteration': self.iteration, 'epoch': self.batches.epoch, 'elapsed_time': elapsed}
+        for key in window[0]:
+            entry[key] = float(np.mean([values[key] for values in window]))
+        return entry
+
+    def save_samples(self):
+        path = os.path.join(self.run_dir, 'samples', f'iter_{self.iteration:07d}.png')
+        save_grid(generate(self.gen, self.z_fixed), path, value_range=self.config['value_range'], scale=2)
+
+    def state(self):
+        return {'meta': {'model': self.config['model'], 'framework': 'torch', 'config': self.config},
+                'iteration': self.iteration,
+                'model': {'gen': self.gen.state_dict(), 'dis': self.dis.state_dict()},
+                'optimizer': {'gen': self.opt_gen.state_dict(), 'dis': self.opt_dis.state_dict()},
+                'batches': self.batches.get_state()}
+
+    def load_state(self, state):
+        self.gen.load_state_dict(state['model']['gen'])
+        self.dis.load_state_dict(state['model']['dis'])
+        self.opt_gen.load_state_dict(state['optimizer']['gen'])
+        self.opt_dis.load_state_dict(state['optimizer']['dis'])
+        self.batches.set_state(state['batches'])
+        self.iteration = int(state['iteration'])
+
+    def save_checkpoint(self):
+        path = os.path.join(self.run_dir, CHECKPOINT_PATTERN.format(self.iteration))
+        with atomic_path(path) as tmp:
+            torch.save(self.state(), tmp)
+        return path
+
+
+def train(config, images, run_dir, resume=False, resume_from=None):
+    """Train ``config['model']`` on ``images`` (N, C, H, W) into ``run_dir``.
+
+    ``resume``: continue from the newest checkpoint in ``run_dir``;
+    ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
+    from torch_impl.checkpoint import build_networks, read_checkpoint
+    device = torch.device(config['torch_device'])
+    torch.manual_seed(config['seed'])
+    meta = {'model': config['model'], 'framework': 'torch', 'config': config}
+    gen, dis = build_networks(meta, device)
+    from torch_impl.models import MODULES
+    trainer = Trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device)
+    source = latest_checkpoint(run_dir) if resume else resume_from
+    if resume and source is None:
+        raise UserError(f'--resume: no snapshot_iter_*.pt in {run_dir}; train without --resume first')
+    if source is not None:
+        state = read_checkpoint(source, config['model'])
+        trainer.load_state(state)
+        rundir.truncate_log(run_dir, trainer.iteration)
+        print(f'resumed from {source} at iteration {trainer.iteration}')
+    trainer.run()
+    return trainer
