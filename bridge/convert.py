@@ -40,7 +40,7 @@ def chainer_to_torch_checkpoint(src, dst, model=None):
 
 def _torch_adam_state_dict(module, optimizer_arrays, adam):
     optimizer = ChainerAdam(module.parameters(), **adam)
-    names = torch_to_chainer_keys(dict(module.named_parameters()).keys())
+    names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
     for name, param in module.named_parameters():
         key = names[name]
         if key + '/m' in optimizer_arrays:
@@ -69,7 +69,7 @@ def torch_to_chainer_checkpoint(src, dst, model=None):
 def _chainer_adam_arrays(module, optimizer_state, adam, prefix, epoch):
     optimizer = ChainerAdam(module.parameters(), **adam)
     optimizer.load_state_dict(optimizer_state)
-    names = torch_to_chainer_keys(dict(module.named_parameters()).keys())
+    names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
     arrays, steps = {}, 0
     for name, param in module.named_parameters():
         entry = optimizer.state.get(param)

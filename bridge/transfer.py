@@ -86,7 +86,7 @@ def load_chainer_adam_state(optimizer, state):
 
 def torch_adam_state(optimizer, module):
     """The same mapping for a ``ChainerAdam`` over ``module``'s parameters."""
-    names = torch_to_chainer_keys(dict(module.named_parameters()).keys())
+    names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
     state = {}
     for name, param in module.named_parameters():
         entry = optimizer.state.get(param)
@@ -97,7 +97,7 @@ def torch_adam_state(optimizer, module):
 
 
 def load_torch_adam_state(optimizer, module, state):
-    names = torch_to_chainer_keys(dict(module.named_parameters()).keys())
+    names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
     for name, param in module.named_parameters():
         entry = state.get(names[name])
         if entry is not None:

@@ -2,6 +2,7 @@
 Read them without pickle; build and load networks from them."""
 import json
 import zipfile
+import zlib
 
 from chainer_impl import compat  # noqa: F401
 import chainer
@@ -21,7 +22,7 @@ def read_snapshot(path, model=None):
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError) as error:
         raise unreadable(path, error, 'chainer') from None
     meta = json.loads(str(arrays[META_KEY])) if META_KEY in arrays else None
     check_meta(meta, path, 'chainer', model)

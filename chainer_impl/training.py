@@ -188,7 +188,7 @@ def train(config, images, run_dir, resume=False, resume_from=None):
         chainer.serializers.NpzDeserializer(arrays, strict=False).load(trainer)
         rundir.truncate_log(run_dir, trainer.updater.iteration)
         print(f'resumed from {source} at iteration {trainer.updater.iteration}')
-    trainer.run()
+    trainer.run(show_loop_exception_msg=False)  # a UserError is reported in one line
     if trainer.updater.iteration % config['snapshot_every']:
         trainer.get_extension('snapshot')(trainer)
     return trainer

@@ -11,6 +11,7 @@ from bridge.transfer import chainer_to_torch, max_abs_diff
 from chainer_impl import dcgan as C
 from gan_common import presets
 from gan_common.datasets import load_images, value_range
+from gan_common.devices import chainer_device_spec, torch_device_spec
 from gan_common.keymap import chainer_to_torch_key
 from parity_tests.conftest import TOLERANCE, check
 from torch_impl import dcgan as T
@@ -154,10 +155,11 @@ def test_all_gradients_match(dtype, rng):
         check(f'{label} gradients {dtype} (largest gradient {scale:.2e})', diff, TOLERANCE[dtype] * max(1.0, scale))
 
 
-def lockstep(dtype, steps_config=None, batch_size=16):
+def lockstep(dtype, batch_size=16, gpu=None):
     config = presets.get_preset('dcgan', 'blog')
     config.update(model='dcgan', preset='blog', seed=0, dtype=dtype, classes=None, batch_size=batch_size,
-                  chainer_device='@numpy', torch_device='cpu', value_range=list(value_range('unit')))
+                  chainer_device=chainer_device_spec(gpu), torch_device=torch_device_spec(gpu),
+                  value_range=list(value_range('unit')))
     images, _ = load_images('mnist', splits=['test'], dtype=dtype)
     return Lockstep(config, images[:2000])
 

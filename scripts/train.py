@@ -11,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_common.cli import add_model_arguments, load_training_images, make_config, positive  # noqa: E402
-from gan_common.errors import exit_on_user_error  # noqa: E402
+from gan_common.checkpoints import FRAMEWORK_NAME, framework_of  # noqa: E402
+from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
 from gan_common.rundir import create_run_dir  # noqa: E402
 
 
@@ -27,6 +28,8 @@ def build_parser():
     parser.add_argument('--resume', action='store_true', help='continue the run in --out from its newest snapshot')
     parser.add_argument('--resume-from', default=None, metavar='CHECKPOINT',
                         help='start from a checkpoint file of this framework (e.g. one made by convert.py)')
+    parser.add_argument('--learning-rate', type=float, default=None, help="Adam's alpha (default: the preset's)")
+    parser.add_argument('--beta1', type=float, default=None, help="Adam's beta1 (default: the preset's)")
     parser.add_argument('--log-every', type=int, default=None)
     parser.add_argument('--sample-every', type=int, default=None)
     parser.add_argument('--snapshot-every', type=int, default=None)
@@ -41,6 +44,10 @@ def make_train_config(args):
         value = getattr(args, key)
         if value is not None:
             config[key] = positive(key.replace('_', '-'), value)
+    if args.learning_rate is not None:
+        config['adam']['alpha'] = args.learning_rate
+    if args.beta1 is not None:
+        config['adam']['beta1'] = args.beta1
     if args.iterations is not None:
         config.update(iterations=positive('iterations', args.iterations), epochs=None)
     elif args.epochs is not None:
@@ -58,6 +65,9 @@ def set_length(config):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_train_config(args)
+    if args.resume_from is not None and framework_of(args.resume_from) != args.framework:
+        raise UserError(f'{args.resume_from} is a {FRAMEWORK_NAME[framework_of(args.resume_from)]} checkpoint; '
+                        f'convert it first: python scripts/convert.py {args.resume_from} OUT')
     out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{args.preset}')
     images = load_training_images(config, args.data_dir)
     set_length(config)
