@@ -1,7 +1,13 @@
 """Convert checkpoints between frameworks: a Chainer trainer snapshot (.npz)
 <-> a PyTorch checkpoint (.pt). Networks, BN statistics, Adam state, the
 iteration and the batch/noise stream all carry over, so a run can continue
-in the other framework from where it stopped."""
+in the other framework from where it stopped.
+
+Adam state: Chainer's snapshots key it ``PARAM/t``, ``PARAM/m``, ``PARAM/v``
+for both ``chainer.optimizers.Adam`` and ``TorchAdam`` (gan). On the PyTorch
+side ``ChainerAdam`` keeps ``t``/``m``/``v`` and ``torch.optim.Adam`` (gan)
+keeps ``step`` (a float tensor)/``exp_avg``/``exp_avg_sq``: the same numbers
+under other names. Each side's optimizer is the model module's ``make_optimizer``."""
 import json
 
 import numpy as np
@@ -12,7 +18,9 @@ from chainer_impl.checkpoint import META_KEY, MODEL_PREFIX, OPTIMIZER_PREFIX, re
 from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.keymap import torch_to_chainer_keys
+from gan_common.presets import adam_settings
 from torch_impl.checkpoint import build_networks, read_checkpoint
+from torch_impl.models import MODULES as TORCH_MODULES
 from torch_impl.optim import ChainerAdam
 
 ITERATION_KEY = 'updater/iteration'
@@ -33,21 +41,39 @@ def chainer_to_torch_checkpoint(src, dst, model=None):
             raise UserError(f'{src}: its {name} does not match a {meta["model"]} model ({error})') from None
         state['model'][name] = module.state_dict()
         state['optimizer'][name] = _torch_adam_state_dict(
-            module, sub_state(arrays, OPTIMIZER_PREFIX.format(name)), meta['config']['adam'])
+            module, sub_state(arrays, OPTIMIZER_PREFIX.format(name)), meta, name)
     with atomic_path(dst) as tmp:
         torch.save(state, tmp)
 
 
-def _torch_adam_state_dict(module, optimizer_arrays, adam):
-    optimizer = ChainerAdam(module.parameters(), **adam)
+def make_torch_optimizer(module, meta, network):
+    return TORCH_MODULES[meta['model']].make_optimizer(module, adam_settings(meta['config'], network))
+
+
+def torch_adam_entry(optimizer, t, m, v):
+    """One parameter's state as ``optimizer`` (ChainerAdam or torch.optim.Adam) keeps it."""
+    if isinstance(optimizer, ChainerAdam):
+        return {'t': int(t), 'm': m, 'v': v}
+    return {'step': torch.tensor(float(t)), 'exp_avg': m, 'exp_avg_sq': v}
+
+
+def chainer_adam_entry(entry):
+    """(t, m, v) of one parameter's ChainerAdam or torch.optim.Adam state."""
+    if 'm' in entry:
+        return int(entry['t']), entry['m'], entry['v']
+    return int(entry['step']), entry['exp_avg'], entry['exp_avg_sq']
+
+
+def _torch_adam_state_dict(module, optimizer_arrays, meta, network):
+    optimizer = make_torch_optimizer(module, meta, network)
     names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
     for name, param in module.named_parameters():
         key = names[name]
         if key + '/m' in optimizer_arrays:
-            optimizer.state[param] = {
-                't': int(optimizer_arrays[key + '/t']),
-                'm': torch.as_tensor(optimizer_arrays[key + '/m']).to(param.dtype),
-                'v': torch.as_tensor(optimizer_arrays[key + '/v']).to(param.dtype)}
+            optimizer.state[param] = torch_adam_entry(
+                optimizer, optimizer_arrays[key + '/t'],
+                torch.as_tensor(optimizer_arrays[key + '/m']).to(param.dtype),
+                torch.as_tensor(optimizer_arrays[key + '/v']).to(param.dtype))
     return optimizer.state_dict()
 
 
@@ -60,24 +86,25 @@ def torch_to_chainer_checkpoint(src, dst, model=None):
         module.load_state_dict(state['model'][name])
         for key, value in torch_state_to_chainer(module.state_dict()).items():
             arrays[MODEL_PREFIX.format(name) + key] = value
-        arrays.update(_chainer_adam_arrays(module, state['optimizer'][name], state['meta']['config']['adam'],
+        arrays.update(_chainer_adam_arrays(module, state['optimizer'][name], state['meta'], name,
                                            OPTIMIZER_PREFIX.format(name), epoch=state['batches']['epoch']))
     with atomic_path(dst) as tmp:
         np.savez(tmp, **arrays)
 
 
-def _chainer_adam_arrays(module, optimizer_state, adam, prefix, epoch):
-    optimizer = ChainerAdam(module.parameters(), **adam)
+def _chainer_adam_arrays(module, optimizer_state, meta, network, prefix, epoch):
+    optimizer = make_torch_optimizer(module, meta, network)
     optimizer.load_state_dict(optimizer_state)
     names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
     arrays, steps = {}, 0
     for name, param in module.named_parameters():
         entry = optimizer.state.get(param)
         if entry:
-            for leaf in ('m', 'v'):
-                arrays[prefix + names[name] + '/' + leaf] = entry[leaf].cpu().numpy()
-            arrays[prefix + names[name] + '/t'] = np.array(entry['t'])
-            steps = max(steps, int(entry['t']))
+            t, m, v = chainer_adam_entry(entry)
+            arrays[prefix + names[name] + '/m'] = m.cpu().numpy()
+            arrays[prefix + names[name] + '/v'] = v.cpu().numpy()
+            arrays[prefix + names[name] + '/t'] = np.array(t)
+            steps = max(steps, t)
     arrays[prefix + 't'] = np.array(steps)
     arrays[prefix + 'epoch'] = np.array(epoch)  # Chainer's updater counts epochs on the optimizer too
     return arrays

@@ -1,6 +1,8 @@
 """Train one model in Chainer and in PyTorch side by side: the same initial
-weights (Chainer's, copied), the same batches and noise, one step of each per
-iteration, measuring loss differences, parameter drift and time per step."""
+weights (Chainer's, copied), the same batches, noise and labels (drawn by the
+model's ``RECIPE``, as in training), each framework's ``make_optimizer``, one
+step of each per iteration, measuring loss differences, parameter drift and
+time per step."""
 import time
 
 import numpy as np
@@ -13,24 +15,32 @@ from bridge.transfer import chainer_to_torch, max_abs_diff, max_rel_diff, to_num
 from chainer_impl import checkpoint as chainer_checkpoint
 from chainer_impl.models import MODULES as CHAINER_MODULES
 from chainer_impl.training import generate as chainer_generate
-from chainer_impl.training import make_adam
+from chainer_impl.training import to_chainer_inputs
+from gan_common.datasets import load_images
 from gan_common.keymap import chainer_to_torch_key
-from gan_common.streams import EpochBatches, RandomStream
+from gan_common.presets import adam_settings
+from gan_common.recipes import cycle_labels
+from gan_common.streams import RandomStream
 from torch_impl import checkpoint as torch_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
-from torch_impl.optim import ChainerAdam
 from torch_impl.training import generate as torch_generate
+from torch_impl.training import to_torch_inputs
 
 
 class Lockstep:
     """Both frameworks' networks and optimizers for one ``config``."""
 
-    def __init__(self, config, images):
+    def __init__(self, config, images, labels=None):
         self.config = config
         self.images = images
         self.dtype = np.dtype(config['dtype'])
         self.chainer_module = CHAINER_MODULES[config['model']]
         self.torch_module = TORCH_MODULES[config['model']]
+        self.recipe = self.chainer_module.RECIPE
+        if self.recipe.conditional and labels is None:  # compare.py passes the images only
+            _, labels = load_images(config['dataset'], config.get('data_dir'), config['splits'],
+                                    config['classes'], config['scaling'], dtype=config['dtype'])
+        self.labels = labels
         self.chainer_device = chainer.get_device(config['chainer_device'])
         self.torch_device = torch.device(config['torch_device'])
         np.random.seed(config['seed'])
@@ -38,11 +48,12 @@ class Lockstep:
         self.t_gen, self.t_dis = torch_checkpoint.build_networks(self._meta('torch'), self.torch_device)
         chainer_to_torch(self.c_gen, self.t_gen)
         chainer_to_torch(self.c_dis, self.t_dis)
-        self.c_opt_gen, self.c_opt_dis = make_adam(self.c_gen, config['adam']), make_adam(self.c_dis, config['adam'])
-        self.t_opt_gen = ChainerAdam(self.t_gen.parameters(), **config['adam'])
-        self.t_opt_dis = ChainerAdam(self.t_dis.parameters(), **config['adam'])
+        self.c_opt_gen = self.chainer_module.make_optimizer(self.c_gen, adam_settings(config, 'gen'))
+        self.c_opt_dis = self.chainer_module.make_optimizer(self.c_dis, adam_settings(config, 'dis'))
+        self.t_opt_gen = self.torch_module.make_optimizer(self.t_gen, adam_settings(config, 'gen'))
+        self.t_opt_dis = self.torch_module.make_optimizer(self.t_dis, adam_settings(config, 'dis'))
         self.stream = RandomStream(config['seed'])
-        self.batches = EpochBatches(len(images), config['batch_size'], self.stream)
+        self.batches = self.recipe.make_batches(len(images), config['batch_size'], self.stream)
         self.iteration = 0
 
     def _meta(self, framework):
@@ -51,26 +62,29 @@ class Lockstep:
     def step(self):
         """One iteration in each framework on the same inputs; returns a row
         of losses, their differences, the parameter drift and the times."""
-        x_real = self.images[self.batches.next()]
-        z = self.stream.uniform(-1.0, 1.0, (len(x_real), self.c_gen.z_dim), self.dtype)
+        arrays = self.recipe.draw(self.batches.next(), self.images, self.labels, self.stream,
+                                  self.c_gen.z_dim, self.dtype, self.config.get('classes'))
         started = time.perf_counter()
         c_losses = self.chainer_module.train_step(
-            self.c_gen, self.c_dis, self.c_opt_gen, self.c_opt_dis,
-            self.chainer_device.send(x_real), self.chainer_device.send(z))
+            self.c_gen, self.c_dis, self.c_opt_gen, self.c_opt_dis, *to_chainer_inputs(arrays, self.chainer_device))
         c_losses = [float(loss.array) for loss in c_losses]
         chainer_ms = (time.perf_counter() - started) * 1e3
         started = time.perf_counter()
         t_losses = self.torch_module.train_step(
-            self.t_gen, self.t_dis, self.t_opt_gen, self.t_opt_dis,
-            torch.as_tensor(x_real, device=self.torch_device), torch.as_tensor(z, device=self.torch_device))
+            self.t_gen, self.t_dis, self.t_opt_gen, self.t_opt_dis, *to_torch_inputs(arrays, self.torch_device))
         t_losses = [float(loss) for loss in t_losses]
         torch_ms = (time.perf_counter() - started) * 1e3
         self.iteration += 1
-        return {'iteration': self.iteration,
-                'chainer_loss_gen': c_losses[0], 'chainer_loss_dis': c_losses[1],
-                'torch_loss_gen': t_losses[0], 'torch_loss_dis': t_losses[1],
-                'loss_diff': max(abs(a - b) for a, b in zip(c_losses, t_losses)),
-                'param_drift': self.parameter_drift(), 'chainer_ms': chainer_ms, 'torch_ms': torch_ms}
+        row = {'iteration': self.iteration}
+        for framework, losses in (('chainer', c_losses), ('torch', t_losses)):
+            named = dict(zip(self.recipe.loss_names, losses))
+            if 'loss_dis' not in named:  # cgan: the book prints d_loss = (real + fake) / 2
+                row.update({f'{framework}_{k}': v for k, v in named.items()})
+                named['loss_dis'] = 0.5 * (named['loss_dis_real'] + named['loss_dis_fake'])
+            row[f'{framework}_loss_gen'], row[f'{framework}_loss_dis'] = named['loss_gen'], named['loss_dis']
+        row.update(loss_diff=max(abs(a - b) for a, b in zip(c_losses, t_losses)),
+                   param_drift=self.parameter_drift(), chainer_ms=chainer_ms, torch_ms=torch_ms)
+        return row
 
     def parameter_drift(self):
         """max |Chainer - PyTorch| over every parameter of both networks."""
@@ -93,4 +107,6 @@ class Lockstep:
         return drift
 
     def samples(self, z):
-        return to_numpy(chainer_generate(self.c_gen, z)), torch_generate(self.t_gen, z)
+        """Both generators on ``z`` (and, for a conditional model, classes in turn)."""
+        labels = cycle_labels(len(z), self.config.get('classes')) if self.recipe.conditional else None
+        return to_numpy(chainer_generate(self.c_gen, z, labels)), torch_generate(self.t_gen, z, labels)

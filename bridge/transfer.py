@@ -1,5 +1,5 @@
-"""Copy parameters, BN statistics and Adam state between a Chainer link and
-a PyTorch module built with the same child names."""
+"""Copy parameters and BN statistics between a Chainer link and a PyTorch
+module built with the same child names (Adam state: ``bridge.convert``)."""
 import numpy as np
 import torch
 
@@ -56,52 +56,3 @@ def chainer_to_torch(link, module):
 def torch_to_chainer(module, link):
     """Load the PyTorch module's values into the Chainer link (strict)."""
     load_state(link, torch_state_to_chainer(module.state_dict()))
-
-
-# ---------------------------------------------------------------- Adam state
-def chainer_adam_state(optimizer):
-    """{'l0z/W': {'t': int, 'm': array, 'v': array}, ...} of a Chainer Adam."""
-    state = {}
-    for name, param in optimizer.target.namedparams():
-        rule = param.update_rule
-        if rule.state:
-            state[name.lstrip('/')] = {'t': int(rule.t), 'm': to_numpy(rule.state['m']),
-                                       'v': to_numpy(rule.state['v'])}
-    return state
-
-
-def load_chainer_adam_state(optimizer, state):
-    for name, param in optimizer.target.namedparams():
-        entry = state.get(name.lstrip('/'))
-        if entry is None:
-            continue
-        rule = param.update_rule
-        if not rule.state:
-            rule.init_state(param)
-        rule.t = int(entry['t'])
-        rule.state['m'][...] = param.device.send(np.asarray(entry['m'], rule.state['m'].dtype))
-        rule.state['v'][...] = param.device.send(np.asarray(entry['v'], rule.state['v'].dtype))
-    optimizer.t = max([int(e['t']) for e in state.values()], default=optimizer.t)
-
-
-def torch_adam_state(optimizer, module):
-    """The same mapping for a ``ChainerAdam`` over ``module``'s parameters."""
-    names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
-    state = {}
-    for name, param in module.named_parameters():
-        entry = optimizer.state.get(param)
-        if entry:
-            state[names[name]] = {'t': int(entry['t']), 'm': entry['m'].detach().cpu().numpy(),
-                                  'v': entry['v'].detach().cpu().numpy()}
-    return state
-
-
-def load_torch_adam_state(optimizer, module, state):
-    names = torch_to_chainer_keys(module.state_dict().keys())  # BN is told by its buffers
-    for name, param in module.named_parameters():
-        entry = state.get(names[name])
-        if entry is not None:
-            optimizer.state[param] = {
-                't': int(entry['t']),
-                'm': torch.as_tensor(np.asarray(entry['m'])).to(param.dtype).to(param.device),
-                'v': torch.as_tensor(np.asarray(entry['v'])).to(param.dtype).to(param.device)}

@@ -33,10 +33,15 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
+from gan_common.recipes import Recipe
+
 Z_DIM = 100
 N_CLASSES = 10
 REAL, FAKE = 1, 0
 ADAM = {'alpha': 2e-4, 'beta1': 0.5}
+# z ~ N(0, 1) (the scale of the N(0, 1) label embedding it is multiplied with);
+# one permutation per epoch; fake labels uniform over the classes; a 10x10 grid, one class a column.
+RECIPE = Recipe(noise='normal', sampling='epochs', conditional=True, grid_size=100, grid_cols=10)
 
 
 # ---------------------------------------------------------------- networks
@@ -118,8 +123,8 @@ def generator_loss(src_fake, cls_fake, labels_fake):
 
 
 # ---------------------------------------------------------------- optimizer
-def make_optimizer(link):
-    optimizer = chainer.optimizers.Adam(**ADAM)
+def make_optimizer(link, adam=None):
+    optimizer = chainer.optimizers.Adam(**(ADAM if adam is None else adam))
     optimizer.setup(link)
     return optimizer
 

@@ -12,8 +12,13 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
+from gan_common.recipes import Recipe
+
 Z_DIM = 100
 REAL, FAKE = 0, 1
+ADAM = {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8}  # the blog's Adam()
+# z ~ U(-1, 1); one permutation per epoch; 64 fixed samples in the grid
+RECIPE = Recipe(noise='uniform', sampling='epochs')
 
 
 # ---------------------------------------------------------------- networks
@@ -98,6 +103,14 @@ def generator_loss(y_fake):
 def discriminator_loss(y_fake, y_real):
     return (F.softmax_cross_entropy(y_fake, _labels(y_fake, FAKE))
             + F.softmax_cross_entropy(y_real, _labels(y_real, REAL)))
+
+
+# ---------------------------------------------------------------- optimizer
+def make_optimizer(link, adam=None):
+    """Chainer's Adam with ``adam`` (alpha, beta1, beta2, eps; default the blog's)."""
+    optimizer = chainer.optimizers.Adam(**(ADAM if adam is None else adam))
+    optimizer.setup(link)
+    return optimizer
 
 
 # ---------------------------------------------------------------- one training step

@@ -1,6 +1,7 @@
 """Chainer training: a ``Trainer`` with one ``StandardUpdater`` subclass that
-calls the model module's ``train_step``, and extensions for everything else
-(log, progress bar, snapshots for ``--resume``, sample grids, loss plot)."""
+calls the model module's ``train_step`` with the inputs its ``RECIPE`` draws
+(see ``gan_common.recipes``), and extensions for everything else (log,
+progress bar, snapshots for ``--resume``, sample grids, loss plot)."""
 import glob
 import json
 import math
@@ -16,22 +17,23 @@ from chainer.training import extensions
 from gan_common import rundir
 from gan_common.errors import UserError
 from gan_common.images import save_grid
-from gan_common.streams import EpochBatches, RandomStream
+from gan_common.presets import adam_settings
+from gan_common.streams import RandomStream
 
 SNAPSHOT_PATTERN = 'snapshot_iter_{.updater.iteration}.npz'
 
 
 class BatchIterator(chainer.dataset.Iterator):
-    """Minibatches of ``images`` in the order of a shared ``EpochBatches``."""
+    """Minibatch indices in the order of a shared ``EpochBatches`` or
+    ``ReplacementBatches`` (the updater gathers the examples)."""
 
-    def __init__(self, images, batches):
-        self.images = images
+    def __init__(self, batches):
         self.batches = batches
         self._previous_epoch_detail = -1.0
 
     def __next__(self):
         self._previous_epoch_detail = self.epoch_detail
-        return self.images[self.batches.next()]
+        return self.batches.next()
 
     next = __next__
 
@@ -49,7 +51,7 @@ class BatchIterator(chainer.dataset.Iterator):
 
     @property
     def is_new_epoch(self):
-        return self.batches.position == self.batches.batch_size and self.batches.epoch > 0
+        return self.batches.is_new_epoch
 
     def serialize(self, serializer):
         state = serializer('batches', json.dumps(self.batches.get_state()))
@@ -57,22 +59,29 @@ class BatchIterator(chainer.dataset.Iterator):
             self.batches.set_state(json.loads(str(state)))
 
 
-class GANUpdater(training.updaters.StandardUpdater):
-    """Draws the real batch, then the noise, from the shared stream, and runs
-    ``train_step(gen, dis, opt_gen, opt_dis, x_real, z)``."""
+def to_chainer_inputs(arrays, device):
+    """NumPy inputs -> ``device`` arrays; labels as int32 (EmbedID, softmax_cross_entropy)."""
+    return [None if a is None else device.send(a.astype(np.int32) if a.dtype.kind in 'iu' else a)
+            for a in arrays]
 
-    def __init__(self, iterator, opt_gen, opt_dis, train_step, make_noise, device, meta):
+
+class GANUpdater(training.updaters.StandardUpdater):
+    """Draws one iteration's inputs with the model's recipe (the batch indices
+    from the iterator, then noise and labels from the shared stream) and runs
+    ``train_step(gen, dis, opt_gen, opt_dis, *inputs)``; logs the recipe's loss names."""
+
+    def __init__(self, iterator, opt_gen, opt_dis, train_step, draw, loss_names, device, meta):
         super().__init__(iterator, {'gen': opt_gen, 'dis': opt_dis}, device=device)
         self.train_step = train_step
-        self.make_noise = make_noise
+        self.draw = draw
+        self.loss_names = loss_names
         self.meta = meta
 
     def update_core(self):
         opt_gen, opt_dis = self.get_optimizer('gen'), self.get_optimizer('dis')
-        x_real = self.device.send(self.get_iterator('main').next())
-        z = self.device.send(self.make_noise(len(x_real)))
-        loss_gen, loss_dis = self.train_step(opt_gen.target, opt_dis.target, opt_gen, opt_dis, x_real, z)
-        values = {'loss_gen': float(loss_gen.array), 'loss_dis': float(loss_dis.array)}
+        inputs = to_chainer_inputs(self.draw(self.get_iterator('main').next()), self.device)
+        losses = self.train_step(opt_gen.target, opt_dis.target, opt_gen, opt_dis, *inputs)
+        values = {name: float(loss.array) for name, loss in zip(self.loss_names, losses)}
         if not all(math.isfinite(v) for v in values.values()):
             raise UserError(f'loss became NaN/inf at iteration {self.iteration + 1} ({values}); '
                             'lower the learning rate or --resume from an earlier snapshot')
@@ -101,22 +110,24 @@ class JsonlLog(training.Extension):
         self._written = int(serializer('written', self._written))
 
 
-def sample_grid_extension(gen, z_fixed, run_dir, value_range):
-    """Writes ``samples/iter_NNNNNNN.png`` from a fixed noise batch."""
+def sample_grid_extension(gen, fixed, run_dir, value_range, cols=None):
+    """Writes ``samples/iter_NNNNNNN.png`` from a fixed (noise, labels) batch."""
 
     @training.make_extension(priority=training.PRIORITY_READER)
     def sample_grid(trainer):
-        images = generate(gen, z_fixed)
+        images = generate(gen, *fixed)
         path = os.path.join(run_dir, 'samples', f'iter_{trainer.updater.iteration:07d}.png')
-        save_grid(images, path, value_range=value_range, scale=2)
+        save_grid(images, path, cols=cols, value_range=value_range, scale=2)
 
     return sample_grid
 
 
-def generate(gen, z):
-    """Generator output in test mode (BN running statistics), as NumPy."""
+def generate(gen, z, labels=None):
+    """Generator output in test mode (BN running statistics), as NumPy;
+    ``labels`` for a conditional generator."""
+    args = to_chainer_inputs([z] if labels is None else [z, np.asarray(labels)], gen.device)
     with chainer.using_config('train', False), chainer.no_backprop_mode():
-        y = gen(gen.device.send(z))
+        y = gen(*args)
     return chainer.backend.CpuDevice().send(y.array)
 
 
@@ -127,43 +138,41 @@ def latest_snapshot(run_dir):
     return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.npz$', p).group(1)))
 
 
-def make_adam(link, adam):
-    optimizer = chainer.optimizers.Adam(**adam)
-    optimizer.setup(link)
-    return optimizer
-
-
-def build_trainer(module, gen, dis, images, config, run_dir, device):
-    """A Trainer for ``config`` (see ``gan_common.presets``) writing into ``run_dir``."""
+def build_trainer(module, gen, dis, images, config, run_dir, device, labels=None):
+    """A Trainer for ``config`` (see ``gan_common.presets``) writing into ``run_dir``;
+    ``labels`` (N,) for a conditional model."""
+    recipe = module.RECIPE
     stream = RandomStream(config['seed'])
-    batches = EpochBatches(len(images), config['batch_size'], stream)
+    batches = recipe.make_batches(len(images), config['batch_size'], stream)
     dtype = np.dtype(config['dtype'])
 
-    def make_noise(n):
-        return stream.uniform(-1.0, 1.0, (n, gen.z_dim), dtype)
+    def draw(indices):
+        return recipe.draw(indices, images, labels, stream, gen.z_dim, dtype, config.get('classes'))
 
     meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
-    updater = GANUpdater(BatchIterator(images, batches), make_adam(gen, config['adam']),
-                         make_adam(dis, config['adam']), module.train_step, make_noise, device, meta)
+    updater = GANUpdater(BatchIterator(batches), module.make_optimizer(gen, adam_settings(config, 'gen')),
+                         module.make_optimizer(dis, adam_settings(config, 'dis')), module.train_step, draw,
+                         recipe.loss_names, device, meta)
     stop = (config['iterations'], 'iteration')
     trainer = training.Trainer(updater, stop, out=run_dir)
     every = lambda key: (config[key], 'iteration')  # noqa: E731
-    z_fixed = RandomStream(config['seed'] + 1).uniform(-1.0, 1.0, (64, gen.z_dim), dtype)
+    fixed = recipe.fixed_inputs(config['seed'] + 1, gen.z_dim, dtype, config.get('classes'))
     trainer.extend(extensions.LogReport(trigger=every('log_every'), filename='chainer_log.json'))
     trainer.extend(JsonlLog(run_dir), trigger=every('log_every'))
     trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN), trigger=every('snapshot_every'), name='snapshot')
-    trainer.extend(sample_grid_extension(gen, z_fixed, run_dir, config['value_range']),
+    trainer.extend(sample_grid_extension(gen, fixed, run_dir, config['value_range'], recipe.grid_cols),
                    trigger=every('sample_every'))
     if extensions.PlotReport.available():
-        trainer.extend(extensions.PlotReport(['loss_gen', 'loss_dis'], 'iteration',
+        trainer.extend(extensions.PlotReport(list(recipe.loss_names), 'iteration',
                                              trigger=every('log_every'), filename='loss.png'))
     if config.get('progress', True):
         trainer.extend(extensions.ProgressBar(update_interval=max(1, config['log_every'])))
     return trainer
 
 
-def train(config, images, run_dir, resume=False, resume_from=None):
-    """Train ``config['model']`` on ``images`` (N, C, H, W) into ``run_dir``.
+def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
+    """Train ``config['model']`` on ``images`` (N, C, H, W) (and their
+    ``labels`` (N,), which a conditional model needs) into ``run_dir``.
 
     ``resume``: continue from the newest snapshot in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from PyTorch)."""
@@ -174,7 +183,7 @@ def train(config, images, run_dir, resume=False, resume_from=None):
     np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream
     meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
     gen, dis = build_networks(meta, device)
-    trainer = build_trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device)
+    trainer = build_trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device, labels)
     source = latest_snapshot(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.npz in {run_dir}; train without --resume first')

@@ -7,9 +7,11 @@ from gan_common.errors import UserError
 
 def add_model_arguments(parser, default_preset):
     """--model, --preset, data selection, --device, --batch-size, --seed, --dtype."""
-    parser.add_argument('--model', default='dcgan', help='model (default: dcgan)')
+    parser.add_argument('--model', default='dcgan', help='model: dcgan, gan, cgan or acgan (default: dcgan)')
+    choices = '; '.join(f'{model}: {", ".join(names)}' for model, names in presets.PRESETS.items())
+    default = default_preset or "the model's first, its source's settings"
     parser.add_argument('--preset', default=default_preset,
-                        help=f'settings preset (dcgan: blog, quick; default: {default_preset})')
+                        help=f'settings preset ({choices}; default: {default})')
     parser.add_argument('--dataset', default=None, help="mnist or fashion-mnist (default: the preset's)")
     parser.add_argument('--data-dir', default=None, help='folder holding the dataset (default: $GAN_DATA_DIR, then data/)')
     parser.add_argument('--digits', default=None,
@@ -36,8 +38,9 @@ def positive(name, value):
 
 def make_config(args, dtype):
     """The preset's settings with the command line's overrides applied."""
-    config = presets.get_preset(args.model, args.preset)
-    config.update(model=args.model, preset=args.preset, seed=args.seed, dtype=dtype,
+    preset = args.preset or presets.default_preset(args.model)
+    config = presets.get_preset(args.model, preset)
+    config.update(model=args.model, preset=preset, seed=args.seed, dtype=dtype,
                   classes=parse_classes(args.digits))
     if args.dataset is not None:
         config['dataset'] = args.dataset
@@ -49,8 +52,17 @@ def make_config(args, dtype):
     return config
 
 
-def load_training_images(config, data_dir):
-    images, _ = load_images(config['dataset'], data_dir, config['splits'], config['classes'],
-                            config['scaling'], dtype=config['dtype'])
+def load_training_data(config, data_dir):
+    """(images, labels) of the training set ``config`` describes."""
+    images, labels = load_images(config['dataset'], data_dir, config['splits'], config['classes'],
+                                 config['scaling'], dtype=config['dtype'])
     config['n_examples'] = len(images)
+    return images, labels
+
+
+def load_training_images(config, data_dir):
+    """The images only; ``config['data_dir']`` records where they came from so
+    that a conditional model's labels can be read again (``bridge.lockstep``)."""
+    images, _ = load_training_data(config, data_dir)
+    config['data_dir'] = data_dir
     return images

@@ -1,5 +1,8 @@
-"""Training settings of each model's presets. ``blog`` (or the model's
-source) is faithful; other presets say what they change and why."""
+"""Training settings of each model's presets. The first preset of each model
+is its source's (dcgan: ``blog``, gan: ``post``, cgan: ``book``, acgan:
+``paper``) and is the default; other presets say what they change and why.
+``adam`` is always in Chainer's names (alpha, beta1, beta2, eps); a module
+whose optimizer names them otherwise translates (``gan``: torch.optim.Adam)."""
 import copy
 
 from gan_common.errors import UserError
@@ -14,21 +17,97 @@ PRESETS = {
             'sample_every': 1000, 'snapshot_every': 1000, 'log_every': 10,
         },
         'quick': {
-            'about': 'the blog model on a CPU budget: batch 64, 1500 iterations and Adam beta1 0.5 '
-                     '(the DCGAN paper\'s momentum) instead of batch 1000, 1000 epochs and beta1 0.9',
+            'about': 'the blog model on a CPU budget: batch 64 and 800 iterations instead of batch 1000 '
+                     'and 1000 epochs, Adam beta1 0.5 (the DCGAN paper\'s momentum) instead of 0.9, and '
+                     'alpha 2.5e-4 for the discriminator (the generator keeps 1e-3)',
             'dataset': 'mnist', 'splits': ['train', 'test'], 'scaling': 'unit',
-            'noise': 'uniform', 'z_dim': 100, 'batch_size': 64, 'iterations': 1500,
+            'noise': 'uniform', 'z_dim': 100, 'batch_size': 64, 'iterations': 800,
             'adam': {'alpha': 1e-3, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
+            'adam_dis': {'alpha': 2.5e-4},
+            'sample_every': 200, 'snapshot_every': 400, 'log_every': 10,
+        },
+    },
+    'gan': {
+        'post': {
+            'about': "the post: torch.optim.Adam(lr 2e-4, betas (0.9, 0.999)), batch 64, 50 epochs over "
+                     "the 60,000 training images (one shuffle per epoch, remainder dropped), z ~ N(0, 1), "
+                     "images x / 127.5 - 1 in [-1, 1]",
+            'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
+            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'epochs': 50,
+            'adam': {'alpha': 2e-4, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8},
+            'sample_every': 1000, 'snapshot_every': 5000, 'log_every': 10,
+        },
+        'quick': {
+            'about': 'the post on a CPU budget: 5 epochs instead of 50, everything else as the post',
+            'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
+            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'epochs': 5,
+            'adam': {'alpha': 2e-4, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8},
+            'sample_every': 500, 'snapshot_every': 1000, 'log_every': 10,
+        },
+    },
+    'cgan': {
+        'book': {
+            'about': "the book (GANs in Action ch. 8): Keras Adam() (lr 1e-3, epsilon 1e-7), batch 32, "
+                     "12,000 iterations, each batch drawn with replacement from the 60,000 training images, "
+                     "z ~ N(0, 1) with fresh noise for the G step, images x / 127.5 - 1, "
+                     "a 2x5 grid of digits 0-9 every 1,000 iterations",
+            'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
+            'noise': 'normal', 'z_dim': 100, 'batch_size': 32, 'iterations': 12000,
+            'adam': {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-7},
+            'sample_every': 1000, 'snapshot_every': 1000, 'log_every': 10,
+        },
+        'quick': {
+            'about': 'the book on a CPU budget: 2,000 iterations instead of 12,000 and a grid every 250',
+            'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
+            'noise': 'normal', 'z_dim': 100, 'batch_size': 32, 'iterations': 2000,
+            'adam': {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-7},
+            'sample_every': 250, 'snapshot_every': 500, 'log_every': 10,
+        },
+    },
+    'acgan': {
+        'paper': {
+            'about': "the AC-GAN paper's Adam (alpha 2e-4, beta1 0.5) and losses on our small DCGAN-style "
+                     "28x28 networks: batch 64, 20 epochs over the 60,000 training images (one shuffle per "
+                     "epoch), z ~ N(0, 1) times the N(0, 1) label embedding, fake labels uniform over the "
+                     "classes, images x / 127.5 - 1; --dataset fashion-mnist for Fashion-MNIST",
+            'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
+            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'epochs': 20,
+            'adam': {'alpha': 2e-4, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
+            'sample_every': 1000, 'snapshot_every': 2000, 'log_every': 10,
+        },
+        'quick': {
+            'about': 'the paper preset on a CPU budget: 1,500 iterations instead of 20 epochs',
+            'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
+            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'iterations': 1500,
+            'adam': {'alpha': 2e-4, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
             'sample_every': 250, 'snapshot_every': 500, 'log_every': 10,
         },
     },
 }
 
 
-def get_preset(model, preset):
+def check_model(model):
     if model not in PRESETS:
         raise UserError(f'unknown --model {model!r}; choose from {", ".join(sorted(PRESETS))}')
-    presets = PRESETS[model]
+    return PRESETS[model]
+
+
+def default_preset(model):
+    """The model's first preset: its source's settings."""
+    return next(iter(check_model(model)))
+
+
+def adam_settings(config, network):
+    """Adam's settings for ``network`` ('gen' or 'dis'): ``adam``, updated by
+    ``adam_dis`` for the discriminator where a preset gives one."""
+    settings = dict(config['adam'])
+    if network == 'dis':
+        settings.update(config.get('adam_dis', {}))
+    return settings
+
+
+def get_preset(model, preset):
+    presets = check_model(model)
     if preset not in presets:
         raise UserError(f'unknown --preset {preset!r} for {model}; choose from {", ".join(presets)}')
     return copy.deepcopy(presets[preset])

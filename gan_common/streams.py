@@ -64,6 +64,10 @@ class EpochBatches:
     def epoch_detail(self):
         return self.epoch + self.position / (self.batches_per_epoch * self.batch_size)
 
+    @property
+    def is_new_epoch(self):
+        return self.position == self.batch_size and self.epoch > 0
+
     def get_state(self):
         return {'epoch': self.epoch, 'position': self.position,
                 'order': None if self.order is None else self.order.tolist(),
@@ -74,4 +78,51 @@ class EpochBatches:
         self.position = int(state['position'])
         order = state['order']
         self.order = None if order is None else np.asarray(order, dtype=np.int64)
+        self.stream.set_state(state['stream'])
+
+
+class ReplacementBatches:
+    """Minibatch indices drawn with replacement, independently each iteration
+    (``np.random.randint(0, N, batch_size)``, as the CGAN book does); an
+    "epoch" is ``N // batch_size`` batches, for logging only."""
+
+    def __init__(self, n_examples, batch_size, stream):
+        if batch_size > n_examples:
+            from gan_common.errors import UserError
+            raise UserError(f'--batch-size {batch_size} is larger than the dataset '
+                            f'({n_examples} images); use a smaller batch size')
+        self.n_examples = n_examples
+        self.batch_size = batch_size
+        self.stream = stream
+        self.drawn = 0
+
+    @property
+    def batches_per_epoch(self):
+        return self.n_examples // self.batch_size
+
+    def next(self):
+        self.drawn += 1
+        return self.stream.integers(self.n_examples, self.batch_size)
+
+    @property
+    def epoch(self):
+        return self.drawn // self.batches_per_epoch
+
+    @property
+    def position(self):
+        return (self.drawn % self.batches_per_epoch) * self.batch_size
+
+    @property
+    def epoch_detail(self):
+        return self.drawn / self.batches_per_epoch
+
+    @property
+    def is_new_epoch(self):
+        return self.drawn > 0 and self.drawn % self.batches_per_epoch == 0
+
+    def get_state(self):
+        return {'epoch': self.epoch, 'drawn': self.drawn, 'stream': self.stream.get_state()}
+
+    def set_state(self, state):
+        self.drawn = int(state['drawn'])
         self.stream.set_state(state['stream'])

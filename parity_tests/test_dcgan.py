@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from bridge.lockstep import Lockstep
-from chainer_impl.training import make_adam
 from bridge.transfer import chainer_to_torch, max_abs_diff
 from chainer_impl import dcgan as C
 from gan_common import presets
 from gan_common.datasets import load_images, value_range
 from gan_common.devices import chainer_device_spec, torch_device_spec
 from gan_common.keymap import chainer_to_torch_key
+from gan_common.presets import adam_settings
 from parity_tests.conftest import TOLERANCE, check
 from torch_impl import dcgan as T
 
@@ -194,7 +194,8 @@ def chainer_float64_twin(run):
         for (_, p64), (_, p32) in zip(sorted(copy.namedparams()), sorted(chain.namedparams())):
             p64.array[...] = p32.array
         twin.append(copy)
-    return twin + [make_adam(twin[0], run.config['adam']), make_adam(twin[1], run.config['adam'])]
+    return twin + [C.make_optimizer(twin[0], adam_settings(run.config, 'gen')),
+                   C.make_optimizer(twin[1], adam_settings(run.config, 'dis'))]
 
 
 def drift_between(chains_a, chains_b):

@@ -14,7 +14,6 @@ drift is reported, not judged.
 Example: python scripts/compare.py --model dcgan --steps 100 --dtype float64
 """
 import argparse
-import json
 import os
 import sys
 from pathlib import Path

@@ -2,8 +2,12 @@
 """Generate images from a checkpoint: a grid PNG, or N images as .npz.
 
 The framework is read from the suffix (.npz: Chainer, .pt: PyTorch). An
-.npz output holds ``images`` in [0, 1] as (N, C, H, W) float32.
+.npz output holds ``images`` in [0, 1] as (N, C, H, W) float32, and for a
+conditional model (cgan, acgan) their ``labels`` (N,) int64. A conditional
+model draws class --class, or without it classes 0-9 in turn (a grid then has
+one class a column). The noise is drawn as the model was trained on it.
 Example: python scripts/sample.py runs/dcgan-chainer-quick/snapshot_iter_1000.npz --out digits.png
+         python scripts/sample.py runs/cgan-torch-book/snapshot_iter_12000.pt --class 7 --out sevens.png
 """
 import argparse
 import os
@@ -19,6 +23,7 @@ from gan_common.devices import chainer_device_spec, parse_device, torch_device_s
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
 from gan_common.files import atomic_path, ensure_writable_dir  # noqa: E402
 from gan_common.images import save_grid  # noqa: E402
+from gan_common.recipes import N_CLASSES, cycle_labels  # noqa: E402
 from gan_common.streams import RandomStream  # noqa: E402
 
 
@@ -29,22 +34,33 @@ def build_parser():
     parser.add_argument('--seed', type=int, default=0, help='seed of the noise (default 0)')
     parser.add_argument('--out', default='samples.png', help='FILE.png (a grid) or FILE.npz (arrays)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N, @numpy, @cupy:N, -1 or N')
+    parser.add_argument('--class', dest='label', type=int, default=None, metavar='C',
+                        help=f'conditional models (cgan, acgan): the class to draw, 0-{N_CLASSES - 1} '
+                             '(default: 0-9 in turn)')
     return parser
 
 
-def generate(path, n, seed, gpu):
-    """Images in the model's value range and that range."""
+def generate(path, n, seed, gpu, label=None):
+    """(images in the model's value range, that range, labels or None)."""
     if framework_of(path) == 'chainer':
         from chainer_impl.checkpoint import load_networks
+        from chainer_impl.models import MODULES
         from chainer_impl.training import generate as run_generator
         meta, gen, _ = load_networks(path, device=chainer_device_spec(gpu))
     else:
         from torch_impl.checkpoint import load_networks
+        from torch_impl.models import MODULES
         from torch_impl.training import generate as run_generator
         meta, gen, _ = load_networks(path, device=torch_device_spec(gpu))
-    config = meta['config']
-    z = RandomStream(seed).uniform(-1.0, 1.0, (n, config['z_dim']), np.dtype(config['dtype']))
-    return run_generator(gen, z), config['value_range']
+    config, recipe = meta['config'], MODULES[meta['model']].RECIPE
+    if label is not None and not recipe.conditional:
+        raise UserError(f'--class: {path} is a {meta["model"]} checkpoint, an unconditional model; '
+                        'only cgan and acgan take a class')
+    z = recipe.draw_noise(RandomStream(seed), n, config['z_dim'], np.dtype(config['dtype']))
+    labels = None
+    if recipe.conditional:
+        labels = cycle_labels(n) if label is None else np.full(n, label, dtype=np.int64)
+    return run_generator(gen, z, labels), config['value_range'], labels
 
 
 @exit_on_user_error
@@ -55,15 +71,20 @@ def main(argv=None):
     suffix = os.path.splitext(args.out)[1]
     if suffix not in ('.png', '.npz'):
         raise UserError(f'--out {args.out}: use a .png (grid) or .npz (arrays) file name')
+    if args.label is not None and not 0 <= args.label < N_CLASSES:
+        raise UserError(f'--class {args.label} is out of range; classes are 0-{N_CLASSES - 1}')
     ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
-    images, (low, high) = generate(args.checkpoint, args.n, args.seed, parse_device(args.device))
+    images, (low, high), labels = generate(args.checkpoint, args.n, args.seed, parse_device(args.device), args.label)
     if suffix == '.png':
-        save_grid(images, args.out, value_range=(low, high), scale=2)
+        cycling = labels is not None and args.label is None
+        save_grid(images, args.out, cols=N_CLASSES if cycling else None, value_range=(low, high), scale=2)
     else:
         unit = np.clip((images - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        arrays = {'images': unit} if labels is None else {'images': unit, 'labels': labels}
         with atomic_path(args.out) as tmp:
-            np.savez(tmp, images=unit)
-    print(f'wrote {args.n} images to {args.out}')
+            np.savez(tmp, **arrays)
+    what = '' if labels is None else (f' of class {args.label}' if args.label is not None else ' of classes 0-9 in turn')
+    print(f'wrote {args.n} images{what} to {args.out}')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,9 @@
 #!/usr/bin/env python
 """Train a GAN in Chainer or PyTorch.
 
+Models: dcgan, gan, cgan, acgan; --preset defaults to the model's source
+(dcgan: blog, gan: post, cgan: book, acgan: paper); each also has `quick`.
+
 Example: python scripts/train.py --model dcgan --framework chainer --preset quick
 """
 import argparse
@@ -10,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_common.cli import add_model_arguments, load_training_images, make_config, positive  # noqa: E402
+from gan_common.cli import add_model_arguments, load_training_data, make_config, positive  # noqa: E402
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
 from gan_common.rundir import create_run_dir  # noqa: E402
@@ -18,7 +21,7 @@ from gan_common.rundir import create_run_dir  # noqa: E402
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_arguments(parser, default_preset='blog')
+    add_model_arguments(parser, default_preset=None)
     parser.add_argument('--framework', choices=['chainer', 'torch'], default='chainer')
     length = parser.add_mutually_exclusive_group()
     length.add_argument('--iterations', type=int, default=None)
@@ -46,6 +49,7 @@ def make_train_config(args):
             config[key] = positive(key.replace('_', '-'), value)
     if args.learning_rate is not None:
         config['adam']['alpha'] = args.learning_rate
+        config.get('adam_dis', {}).pop('alpha', None)  # one rate for both networks
     if args.beta1 is not None:
         config['adam']['beta1'] = args.beta1
     if args.iterations is not None:
@@ -68,15 +72,15 @@ def main(argv=None):
     if args.resume_from is not None and framework_of(args.resume_from) != args.framework:
         raise UserError(f'{args.resume_from} is a {FRAMEWORK_NAME[framework_of(args.resume_from)]} checkpoint; '
                         f'convert it first: python scripts/convert.py {args.resume_from} OUT')
-    out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{args.preset}')
-    images = load_training_images(config, args.data_dir)
+    out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{config["preset"]}')
+    images, labels = load_training_data(config, args.data_dir)
     set_length(config)
     create_run_dir(out, config, resume=args.resume)
     if args.framework == 'chainer':
         from chainer_impl.training import train
     else:
         from torch_impl.training import train
-    train(config, images, out, resume=args.resume, resume_from=args.resume_from)
+    train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
     print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
 
 

@@ -14,11 +14,16 @@ from torch import nn
 
 from torch_impl import keras_semantics as K
 from torch_impl.optim import ChainerAdam
+from gan_common.recipes import Recipe
 
 Z_DIM = 100
 N_CLASSES = 10
 REAL, FAKE = 1.0, 0.0
 ADAM = {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-7}
+# The book: real examples drawn with replacement each iteration, z ~ N(0, 1),
+# fresh noise and random labels for the G step; a 2x5 grid of digits 0-9.
+RECIPE = Recipe(noise='normal', sampling='replacement', conditional=True, fresh_gen_noise=True,
+                loss_names=('loss_gen', 'loss_dis_real', 'loss_dis_fake'), grid_size=10, grid_cols=5)
 
 
 # ---------------------------------------------------------------- networks
@@ -96,9 +101,9 @@ def discriminator_loss(p, target):
 
 
 # ---------------------------------------------------------------- optimizer
-def make_optimizer(module):
+def make_optimizer(module, adam=None):
     """Keras 2.1.6's ``Adam()``: the same update as Chainer's Adam."""
-    return ChainerAdam(module.parameters(), **ADAM)
+    return ChainerAdam(module.parameters(), **(ADAM if adam is None else adam))
 
 
 # ---------------------------------------------------------------- one training step

@@ -8,10 +8,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_common.recipes import Recipe
 from torch_impl.chainer_semantics import batch_norm_2d, lecun_normal_
+from torch_impl.optim import ChainerAdam
 
 Z_DIM = 100
 REAL, FAKE = 0, 1
+ADAM = {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8}  # the blog's Adam()
+# z ~ U(-1, 1); one permutation per epoch; 64 fixed samples in the grid
+RECIPE = Recipe(noise='uniform', sampling='epochs')
 
 
 # ---------------------------------------------------------------- networks
@@ -95,6 +100,12 @@ def generator_loss(y_fake):
 def discriminator_loss(y_fake, y_real):
     return (F.cross_entropy(y_fake, _labels(y_fake, FAKE))
             + F.cross_entropy(y_real, _labels(y_real, REAL)))
+
+
+# ---------------------------------------------------------------- optimizer
+def make_optimizer(module, adam=None):
+    """Chainer's Adam (``ChainerAdam``) with ``adam`` (default the blog's)."""
+    return ChainerAdam(module.parameters(), **(ADAM if adam is None else adam))
 
 
 # ---------------------------------------------------------------- one training step

@@ -1,4 +1,5 @@
-"""Model name -> PyTorch module (each exports Generator, Discriminator, train_step)."""
-from torch_impl import dcgan
+"""Model name -> PyTorch module (each exports Generator, Discriminator,
+train_step, make_optimizer and RECIPE, see ``gan_common.recipes``)."""
+from torch_impl import acgan, cgan, dcgan, gan
 
-MODULES = {'dcgan': dcgan}
+MODULES = {'dcgan': dcgan, 'gan': gan, 'cgan': cgan, 'acgan': acgan}

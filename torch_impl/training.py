@@ -1,6 +1,7 @@
 """PyTorch training: a plain loop around the model module's ``train_step``,
-with the same batches, noise, logging, sample grids and checkpoints as the
-Chainer trainer (``chainer_impl/training.py``)."""
+with the inputs its ``RECIPE`` draws (see ``gan_common.recipes``): the same
+batches, noise, labels, logging, sample grids and checkpoints as the Chainer
+trainer (``chainer_impl/training.py``)."""
 import glob
 import math
 import os
@@ -16,19 +17,25 @@ from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.images import save_grid
 from gan_common.plots import plot_log
-from gan_common.streams import EpochBatches, RandomStream
-from torch_impl.optim import ChainerAdam
+from gan_common.presets import adam_settings
+from gan_common.streams import RandomStream
 
 CHECKPOINT_PATTERN = 'snapshot_iter_{}.pt'
 
 
-def generate(gen, z):
-    """Generator output in eval mode (BN running statistics), as NumPy."""
+def to_torch_inputs(arrays, device):
+    """NumPy inputs -> tensors on ``device`` (labels stay int64)."""
+    return [None if a is None else torch.as_tensor(a, device=device) for a in arrays]
+
+
+def generate(gen, z, labels=None):
+    """Generator output in eval mode (BN running statistics), as NumPy;
+    ``labels`` for a conditional generator."""
     was_training = gen.training
     gen.eval()
     with torch.no_grad():
         device = next(gen.parameters()).device
-        y = gen(torch.as_tensor(z, device=device))
+        y = gen(*to_torch_inputs([z] if labels is None else [z, np.asarray(labels, np.int64)], device))
     gen.train(was_training)
     return y.cpu().numpy()
 
@@ -43,29 +50,28 @@ def latest_checkpoint(run_dir):
 class Trainer:
     """Owns the networks, optimizers and batch order of one run."""
 
-    def __init__(self, module, gen, dis, images, config, run_dir, device):
+    def __init__(self, module, gen, dis, images, config, run_dir, device, labels=None):
         self.module, self.gen, self.dis = module, gen, dis
-        self.images = images
+        self.recipe = module.RECIPE
+        self.images, self.labels = images, labels
         self.config = config
         self.run_dir = run_dir
         self.device = device
         self.dtype = np.dtype(config['dtype'])
-        self.opt_gen = ChainerAdam(gen.parameters(), **config['adam'])
-        self.opt_dis = ChainerAdam(dis.parameters(), **config['adam'])
+        self.opt_gen = module.make_optimizer(gen, adam_settings(config, 'gen'))
+        self.opt_dis = module.make_optimizer(dis, adam_settings(config, 'dis'))
         self.stream = RandomStream(config['seed'])
-        self.batches = EpochBatches(len(images), config['batch_size'], self.stream)
-        self.z_fixed = RandomStream(config['seed'] + 1).uniform(-1.0, 1.0, (64, gen.z_dim), self.dtype)
+        self.batches = self.recipe.make_batches(len(images), config['batch_size'], self.stream)
+        self.fixed = self.recipe.fixed_inputs(config['seed'] + 1, gen.z_dim, self.dtype, config.get('classes'))
         self.iteration = 0
 
-    def make_noise(self, n):
-        return self.stream.uniform(-1.0, 1.0, (n, self.gen.z_dim), self.dtype)
-
     def step(self):
-        x_real = torch.as_tensor(self.images[self.batches.next()], device=self.device)
-        z = torch.as_tensor(self.make_noise(len(x_real)), device=self.device)
-        loss_gen, loss_dis = self.module.train_step(self.gen, self.dis, self.opt_gen, self.opt_dis, x_real, z)
+        arrays = self.recipe.draw(self.batches.next(), self.images, self.labels, self.stream,
+                                  self.gen.z_dim, self.dtype, self.config.get('classes'))
+        losses = self.module.train_step(self.gen, self.dis, self.opt_gen, self.opt_dis,
+                                        *to_torch_inputs(arrays, self.device))
         self.iteration += 1
-        values = {'loss_gen': float(loss_gen), 'loss_dis': float(loss_dis)}
+        values = {name: float(loss) for name, loss in zip(self.recipe.loss_names, losses)}
         if not all(math.isfinite(v) for v in values.values()):
             raise UserError(f'loss became NaN/inf at iteration {self.iteration} ({values}); '
                             'lower the learning rate or --resume from an earlier snapshot')
@@ -82,14 +88,14 @@ class Trainer:
             if self.iteration % config['log_every'] == 0:
                 entry = self._log_entry(window, time.time() - start)
                 rundir.append_log(self.run_dir, entry)
-                bar.set_postfix(loss_gen=f"{entry['loss_gen']:.3f}", loss_dis=f"{entry['loss_dis']:.3f}")
+                bar.set_postfix({name: f'{entry[name]:.3f}' for name in self.recipe.loss_names})
                 window = []
             if self.iteration % config['sample_every'] == 0:
                 self.save_samples()
             if self.iteration % config['snapshot_every'] == 0 or self.iteration == total:
                 self.save_checkpoint()
         bar.close()
-        plot_log(rundir.read_log(self.run_dir), ['loss_gen', 'loss_dis'], os.path.join(self.run_dir, 'loss.png'))
+        plot_log(rundir.read_log(self.run_dir), list(self.recipe.loss_names), os.path.join(self.run_dir, 'loss.png'))
 
     def _log_entry(self, window, elapsed):
         entry = {'iteration': self.iteration, 'epoch': self.batches.epoch, 'elapsed_time': elapsed}
@@ -99,7 +105,8 @@ class Trainer:
 
     def save_samples(self):
         path = os.path.join(self.run_dir, 'samples', f'iter_{self.iteration:07d}.png')
-        save_grid(generate(self.gen, self.z_fixed), path, value_range=self.config['value_range'], scale=2)
+        save_grid(generate(self.gen, *self.fixed), path, cols=self.recipe.grid_cols,
+                  value_range=self.config['value_range'], scale=2)
 
     def state(self):
         return {'meta': {'model': self.config['model'], 'framework': 'torch', 'config': self.config},
@@ -123,8 +130,9 @@ class Trainer:
         return path
 
 
-def train(config, images, run_dir, resume=False, resume_from=None):
-    """Train ``config['model']`` on ``images`` (N, C, H, W) into ``run_dir``.
+def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
+    """Train ``config['model']`` on ``images`` (N, C, H, W) (and their
+    ``labels`` (N,), which a conditional model needs) into ``run_dir``.
 
     ``resume``: continue from the newest checkpoint in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
@@ -134,7 +142,7 @@ def train(config, images, run_dir, resume=False, resume_from=None):
     meta = {'model': config['model'], 'framework': 'torch', 'config': config}
     gen, dis = build_networks(meta, device)
     from torch_impl.models import MODULES
-    trainer = Trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device)
+    trainer = Trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device, labels)
     source = latest_checkpoint(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.pt in {run_dir}; train without --resume first')
