@@ -1,4 +1,6 @@
 """AC-GAN: the PyTorch port against the Chainer model, layer by layer and step by step."""
+import functools
+
 import chainer_impl  # noqa: F401  (installs the compatibility layer before chainer)
 import chainer
 import numpy as np
@@ -6,38 +8,18 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from bridge.transfer import chainer_state_to_torch, chainer_to_torch, max_abs_diff
+from bridge.transfer import max_abs_diff
 from chainer_impl import acgan as C
-from chainer_impl.checkpoint import load_state, state_of
 from gan_common.keymap import chainer_to_torch_key
 from parity_tests.conftest import TOLERANCE, check
+from parity_tests.pairs import chainer_drift, float64_twin, pair_maker, state_drift, torch_labels
 from torch_impl import acgan as T
 
-TORCH_DTYPE = {'float32': torch.float32, 'float64': torch.float64}
+make_pair = pair_maker(C, T)
+state_drift = functools.partial(state_drift, counters=False)  # Chainer's N vs num_batches_tracked
+
 GENERATOR_SHAPES = [('embed', (100,)), ('l0', (128, 7, 7)), ('dc1', (64, 14, 14)), ('dc2', (1, 28, 28))]
 DISCRIMINATOR_SHAPES = [('c0', (64, 14, 14)), ('c1', (128, 7, 7)), ('src', (1,)), ('cls', (10,))]
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """Batches of 8: PyTorch's thread pool only fights NumPy's BLAS threads
-    for the cores (measured 20x slower per step on 2 busy cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def make_pair(dtype, seed=0):
-    """Chainer G and D with Chainer's initial weights, and PyTorch copies."""
-    np.random.seed(seed)
-    with chainer.using_config('dtype', np.dtype(dtype)):
-        c_gen, c_dis = C.Generator(), C.Discriminator()
-    t_gen = T.Generator().to(TORCH_DTYPE[dtype])
-    t_dis = T.Discriminator().to(TORCH_DTYPE[dtype])
-    chainer_to_torch(c_gen, t_gen)
-    chainer_to_torch(c_dis, t_dis)
-    return c_gen, c_dis, t_gen, t_dis
 
 
 def inputs(rng, dtype, n=8):
@@ -46,17 +28,6 @@ def inputs(rng, dtype, n=8):
     labels = rng.integers(0, C.N_CLASSES, n).astype(np.int32)
     x = rng.uniform(-1, 1, (n, 1, 28, 28)).astype(dtype)
     return z, labels, x
-
-
-def torch_labels(labels):
-    return torch.from_numpy(labels.astype(np.int64))
-
-
-def state_drift(chain, module):
-    """Max |difference| over every parameter and BN statistic (not the step
-    counters: Chainer's N counts only fine-tuning batches)."""
-    ours, theirs = chainer_state_to_torch(state_of(chain), module), module.state_dict()
-    return max(max_abs_diff(ours[k], theirs[k]) for k in theirs if not k.endswith('num_batches_tracked'))
 
 
 # ---------------------------------------------------------------- structure
@@ -200,19 +171,6 @@ def test_all_gradients_match(dtype, rng):
 
 
 # ---------------------------------------------------------------- training
-def float64_twin(chain):
-    """A float64 Chainer copy of a float32 network, weights and statistics included."""
-    with chainer.using_config('dtype', np.float64):
-        twin = type(chain)()
-    load_state(twin, {k: v.astype(np.float64) if v.dtype.kind == 'f' else v for k, v in state_of(chain).items()})
-    return twin
-
-
-def chainer_drift(a, b):
-    state_a, state_b = state_of(a), state_of(b)
-    return max(max_abs_diff(state_a[k], state_b[k]) for k in state_a)
-
-
 def run(dtype, steps, seed=0, twin=False):
     """Both frameworks from the same weights on the same batches; yields (loss
     difference, drift of every parameter and BN statistic) after each step,

@@ -6,40 +6,20 @@ import pytest
 import torch
 from torch import nn
 
-from bridge.transfer import max_abs_diff, torch_to_chainer
+from bridge.transfer import max_abs_diff
 from chainer_impl import gan as C
 from chainer_impl.torch_adam import TorchAdam
 from gan_common.keymap import chainer_to_torch_key, torch_to_chainer_keys
 from parity_tests.conftest import TOLERANCE, check
+from parity_tests.pairs import pair_maker
 from torch_impl import gan as T
 
-TORCH_DTYPE = {'float32': torch.float32, 'float64': torch.float64}
+make_pair = pair_maker(C, T, original='torch')
+
 GENERATOR_SHAPES = [('model[0]', (256,)), ('model[2]', (512,)), ('model[4]', (1024,)),
                     ('model[6]', (1, 28, 28))]
 DISCRIMINATOR_SHAPES = [('model[0]', (1024,)), ('model[2]', (512,)), ('model[4]', (256,)),
                         ('model[6]', (1,))]
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """Batches of 8: PyTorch's thread pool only fights NumPy's BLAS threads
-    for the cores (measured 20x slower per step on 2 busy cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def make_pair(dtype, seed=0):
-    """PyTorch G and D with PyTorch's initial weights (the original), and Chainer copies."""
-    torch.manual_seed(seed)
-    t_gen = T.Generator().to(TORCH_DTYPE[dtype])
-    t_dis = T.Discriminator().to(TORCH_DTYPE[dtype])
-    with chainer.using_config('dtype', np.dtype(dtype)):
-        c_gen, c_dis = C.Generator(), C.Discriminator()
-    torch_to_chainer(t_gen, c_gen)
-    torch_to_chainer(t_dis, c_dis)
-    return c_gen, c_dis, t_gen, t_dis
 
 
 def inputs(rng, dtype, n=8):
