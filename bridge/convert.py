@@ -7,7 +7,10 @@ Adam state: Chainer's snapshots key it ``PARAM/t``, ``PARAM/m``, ``PARAM/v``
 for both ``chainer.optimizers.Adam`` and ``TorchAdam`` (gan). On the PyTorch
 side ``ChainerAdam`` keeps ``t``/``m``/``v`` and ``torch.optim.Adam`` (gan)
 keeps ``step`` (a float tensor)/``exp_avg``/``exp_avg_sq``: the same numbers
-under other names. Each side's optimizer is the model module's ``make_optimizer``."""
+under other names. Each side's optimizer is the model module's ``make_optimizer``.
+The networks are the model recipe's (``gen``, ``dis``; CycleGAN's four), and
+stateful ``train_step`` arguments (CycleGAN's image pools) carry over too:
+``updater/extras/NAME/KEY`` arrays <-> ``state['extras'][NAME][KEY]`` tensors."""
 import json
 
 import numpy as np
@@ -19,21 +22,24 @@ from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.keymap import torch_to_chainer_keys
 from gan_common.presets import adam_settings
-from torch_impl.checkpoint import build_networks, read_checkpoint
+from torch_impl.checkpoint import build_named_networks, read_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
 from torch_impl.optim import ChainerAdam
 
 ITERATION_KEY = 'updater/iteration'
 BATCHES_KEY = 'updater/iterator:main/batches'
-NETWORKS = ('gen', 'dis')
+EXTRAS_PREFIX = 'updater/extras/'
 
 
 def chainer_to_torch_checkpoint(src, dst, model=None):
     arrays, meta = read_snapshot(src, model)
     meta = dict(meta, framework='torch')
-    networks = dict(zip(NETWORKS, build_networks(meta)))
+    networks = build_named_networks(meta)
     state = {'meta': meta, 'iteration': int(arrays[ITERATION_KEY]),
-             'batches': json.loads(str(arrays[BATCHES_KEY])), 'model': {}, 'optimizer': {}}
+             'batches': json.loads(str(arrays[BATCHES_KEY])), 'model': {}, 'optimizer': {}, 'extras': {}}
+    for key, value in sub_state(arrays, EXTRAS_PREFIX).items():
+        name, leaf = key.split('/', 1)
+        state['extras'].setdefault(name, {})[leaf] = torch.from_numpy(np.ascontiguousarray(value))
     for name, module in networks.items():
         try:
             module.load_state_dict(chainer_state_to_torch(sub_state(arrays, MODEL_PREFIX.format(name)), module))
@@ -82,7 +88,9 @@ def torch_to_chainer_checkpoint(src, dst, model=None):
     meta = dict(state['meta'], framework='chainer')
     arrays = {META_KEY: np.array(json.dumps(meta)), ITERATION_KEY: np.array(state['iteration']),
               BATCHES_KEY: np.array(json.dumps(state['batches']))}
-    for name, module in zip(NETWORKS, build_networks(state['meta'])):
+    for name, extras in state.get('extras', {}).items():
+        arrays.update({f'{EXTRAS_PREFIX}{name}/{key}': tensor.numpy() for key, tensor in extras.items()})
+    for name, module in build_named_networks(state['meta']).items():
         module.load_state_dict(state['model'][name])
         for key, value in torch_state_to_chainer(module.state_dict()).items():
             arrays[MODEL_PREFIX.format(name) + key] = value

@@ -28,12 +28,11 @@ from torch_impl.training import to_torch_inputs
 
 
 class Lockstep:
-    """Both frameworks' networks and optimizers for one ``config``."""
+    """Both frameworks' networks (by the recipe's names) and optimizers for one ``config``."""
 
     def __init__(self, config, images, labels=None):
         self.config = config
         self.images = images
-        self.dtype = np.dtype(config['dtype'])
         self.chainer_module = CHAINER_MODULES[config['model']]
         self.torch_module = TORCH_MODULES[config['model']]
         self.recipe = self.chainer_module.RECIPE
@@ -44,17 +43,26 @@ class Lockstep:
         self.chainer_device = chainer.get_device(config['chainer_device'])
         self.torch_device = torch.device(config['torch_device'])
         np.random.seed(config['seed'])
-        self.c_gen, self.c_dis = chainer_checkpoint.build_networks(self._meta('chainer'), self.chainer_device)
-        self.t_gen, self.t_dis = torch_checkpoint.build_networks(self._meta('torch'), self.torch_device)
-        chainer_to_torch(self.c_gen, self.t_gen)
-        chainer_to_torch(self.c_dis, self.t_dis)
-        self.c_opt_gen = self.chainer_module.make_optimizer(self.c_gen, adam_settings(config, 'gen'))
-        self.c_opt_dis = self.chainer_module.make_optimizer(self.c_dis, adam_settings(config, 'dis'))
-        self.t_opt_gen = self.torch_module.make_optimizer(self.t_gen, adam_settings(config, 'gen'))
-        self.t_opt_dis = self.torch_module.make_optimizer(self.t_dis, adam_settings(config, 'dis'))
+        self.c_nets = chainer_checkpoint.build_named_networks(self._meta('chainer'), self.chainer_device)
+        self.t_nets = torch_checkpoint.build_named_networks(self._meta('torch'), self.torch_device)
+        names = self.recipe.networks
+        for name in names:
+            chainer_to_torch(self.c_nets[name], self.t_nets[name])
+        self.c_opts = [self.chainer_module.make_optimizer(self.c_nets[n], adam_settings(config, n)) for n in names]
+        self.t_opts = [self.torch_module.make_optimizer(self.t_nets[n], adam_settings(config, n)) for n in names]
         self.stream = RandomStream(config['seed'])
-        self.batches = self.recipe.make_batches(len(images), config['batch_size'], self.stream)
+        self.batches = self.recipe.batches(images, config, self.stream)
+        self.draw = self.recipe.drawer(images, labels, self.stream, config)
+        # each framework's train_step gets its own pools, on streams in the same state
+        self.c_kwargs = self.recipe.step_kwargs(config, RandomStream(config['seed'] + 2))
+        self.t_kwargs = self.recipe.step_kwargs(config, RandomStream(config['seed'] + 2))
         self.iteration = 0
+
+    # the GAN models' two networks under their earlier attribute names
+    c_gen = property(lambda self: self.c_nets['gen'])
+    c_dis = property(lambda self: self.c_nets['dis'])
+    t_gen = property(lambda self: self.t_nets['gen'])
+    t_dis = property(lambda self: self.t_nets['dis'])
 
     def _meta(self, framework):
         return {'model': self.config['model'], 'framework': framework, 'config': self.config}
@@ -62,34 +70,39 @@ class Lockstep:
     def step(self):
         """One iteration in each framework on the same inputs; returns a row
         of losses, their differences, the parameter drift and the times."""
-        arrays = self.recipe.draw(self.batches.next(), self.images, self.labels, self.stream,
-                                  self.c_gen.z_dim, self.dtype, self.config.get('classes'))
+        arrays = self.draw(self.batches.next())
+        names = self.recipe.networks
         started = time.perf_counter()
         c_losses = self.chainer_module.train_step(
-            self.c_gen, self.c_dis, self.c_opt_gen, self.c_opt_dis, *to_chainer_inputs(arrays, self.chainer_device))
+            *[self.c_nets[n] for n in names], *self.c_opts, *to_chainer_inputs(arrays, self.chainer_device),
+            **self.c_kwargs)
         c_losses = [float(loss.array) for loss in c_losses]
         chainer_ms = (time.perf_counter() - started) * 1e3
         started = time.perf_counter()
         t_losses = self.torch_module.train_step(
-            self.t_gen, self.t_dis, self.t_opt_gen, self.t_opt_dis, *to_torch_inputs(arrays, self.torch_device))
+            *[self.t_nets[n] for n in names], *self.t_opts, *to_torch_inputs(arrays, self.torch_device),
+            **self.t_kwargs)
         t_losses = [float(loss) for loss in t_losses]
         torch_ms = (time.perf_counter() - started) * 1e3
         self.iteration += 1
         row = {'iteration': self.iteration}
         for framework, losses in (('chainer', c_losses), ('torch', t_losses)):
             named = dict(zip(self.recipe.loss_names, losses))
-            if 'loss_dis' not in named:  # cgan: the book prints d_loss = (real + fake) / 2
+            if 'loss_dis' not in named:  # cgan: the book prints d_loss = (real + fake) / 2; cyclegan: (D_A + D_B) / 2
                 row.update({f'{framework}_{k}': v for k, v in named.items()})
-                named['loss_dis'] = 0.5 * (named['loss_dis_real'] + named['loss_dis_fake'])
+                named['loss_dis'] = float(np.mean([v for k, v in named.items() if k.startswith('loss_dis_')]))
             row[f'{framework}_loss_gen'], row[f'{framework}_loss_dis'] = named['loss_gen'], named['loss_dis']
         row.update(loss_diff=max(abs(a - b) for a, b in zip(c_losses, t_losses)),
                    param_drift=self.parameter_drift(), chainer_ms=chainer_ms, torch_ms=torch_ms)
         return row
 
+    def pairs(self):
+        return [(self.c_nets[name], self.t_nets[name]) for name in self.recipe.networks]
+
     def parameter_drift(self):
-        """max |Chainer - PyTorch| over every parameter of both networks."""
+        """max |Chainer - PyTorch| over every parameter of every network."""
         drift = 0.0
-        for chain, module in ((self.c_gen, self.t_gen), (self.c_dis, self.t_dis)):
+        for chain, module in self.pairs():
             torch_params = dict(module.named_parameters())
             for name, param in chain.namedparams():
                 drift = max(drift, max_abs_diff(param.array, torch_params[chainer_to_torch_key(name)]))
@@ -99,14 +112,28 @@ class Lockstep:
         """max |Chainer - PyTorch| / max(1, |Chainer|) over BN running means
         and variances (running variances grow to hundreds)."""
         drift = 0.0
-        for chain, module in ((self.c_gen, self.t_gen), (self.c_dis, self.t_dis)):
+        for chain, module in self.pairs():
             buffers = dict(module.named_buffers())
             for key, value in chainer_checkpoint.state_of(chain).items():
                 if key.endswith(('avg_mean', 'avg_var')):
                     drift = max(drift, max_rel_diff(value, buffers[chainer_to_torch_key(key)]))
         return drift
 
-    def samples(self, z):
-        """Both generators on ``z`` (and, for a conditional model, classes in turn)."""
-        labels = cycle_labels(len(z), self.config.get('classes')) if self.recipe.conditional else None
-        return to_numpy(chainer_generate(self.c_gen, z, labels)), torch_generate(self.t_gen, z, labels)
+    def fixed_samples(self, seed):
+        """The inputs of the side-by-side grids: noise (GANs) or test images (CycleGAN)."""
+        if 'gen' in self.recipe.networks:  # U(-1, 1) whatever the model's noise, as compare.py always drew it
+            return RandomStream(seed).uniform(-1.0, 1.0, (64, self.config['z_dim']), np.dtype(self.config['dtype'])), None
+        return self.recipe.fixed(self.images, self.config)
+
+    def samples(self, fixed):
+        """Both frameworks' grids of ``fixed`` (for a conditional model, classes
+        in turn): ((Chainer images, PyTorch images), columns or None for a square grid)."""
+        if 'gen' in self.recipe.networks:
+            z = fixed[0]
+            labels = cycle_labels(len(z), self.config.get('classes')) if self.recipe.conditional else None
+            fixed = (z, labels)
+            c_images, t_images = chainer_generate(self.c_nets['gen'], *fixed), torch_generate(self.t_nets['gen'], *fixed)
+            return (to_numpy(c_images), t_images), None
+        c_images, cols = self.recipe.grid(chainer_generate, self.c_nets, fixed)
+        t_images, _ = self.recipe.grid(torch_generate, self.t_nets, fixed)
+        return (to_numpy(c_images), t_images), cols

@@ -9,7 +9,7 @@ import chainer
 import numpy as np
 
 from chainer_impl.models import MODULES
-from gan_common.checkpoints import check_meta, require_file, unreadable
+from gan_common.checkpoints import check_meta, require_file, single_generator_error, unreadable
 
 MODEL_PREFIX = 'updater/model:{}/'
 OPTIMIZER_PREFIX = 'updater/optimizer:{}/'
@@ -33,16 +33,26 @@ def sub_state(arrays, prefix):
     return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
 
 
-def build_networks(meta, device=None):
-    """Generator and Discriminator as the run that wrote ``meta`` built them."""
+def build_named_networks(meta, device=None):
+    """The networks of the run that wrote ``meta``, by the names its recipe
+    gives them (``gen``, ``dis``; CycleGAN: ``gen_ab``, ``gen_ba``, ``dis_a``, ``dis_b``)."""
     config = meta['config']
     module = MODULES[meta['model']]
     with chainer.using_config('dtype', np.dtype(config['dtype'])):
-        gen, dis = module.Generator(z_dim=config['z_dim']), module.Discriminator()
+        if hasattr(module, 'build_networks'):
+            networks = module.build_networks(config)
+        else:
+            networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
     if device is not None:
-        gen.to_device(device)
-        dis.to_device(device)
-    return gen, dis
+        for network in networks.values():
+            network.to_device(device)
+    return networks
+
+
+def build_networks(meta, device=None):
+    """Generator and Discriminator as the run that wrote ``meta`` built them
+    (CycleGAN: its four networks, in ``RECIPE.networks`` order)."""
+    return tuple(build_named_networks(meta, device).values())
 
 
 def load_state(link, arrays, prefix=''):
@@ -59,13 +69,21 @@ def state_of(link):
             for key, value in serializer.target.items()}
 
 
-def load_networks(path, model=None, device=None):
-    """(meta, gen, dis) with the snapshot's weights and BN statistics."""
+def load_named_networks(path, model=None, device=None):
+    """(meta, {name: network}) with the snapshot's weights and BN statistics."""
     arrays, meta = read_snapshot(path, model)
-    gen, dis = build_networks(meta, device)
+    networks = build_named_networks(meta, device)
     try:
-        load_state(gen, arrays, MODEL_PREFIX.format('gen'))
-        load_state(dis, arrays, MODEL_PREFIX.format('dis'))
+        for name, network in networks.items():
+            load_state(network, arrays, MODEL_PREFIX.format(name))
     except (KeyError, ValueError) as error:
         raise unreadable(path, error, 'chainer') from None
-    return meta, gen, dis
+    return meta, networks
+
+
+def load_networks(path, model=None, device=None):
+    """(meta, gen, dis) with the snapshot's weights and BN statistics."""
+    meta, networks = load_named_networks(path, model, device)
+    if 'gen' not in networks:
+        raise single_generator_error(path, meta)
+    return meta, networks['gen'], networks['dis']

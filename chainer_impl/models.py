@@ -1,5 +1,6 @@
 """Model name -> Chainer module (each exports Generator, Discriminator,
-train_step, make_optimizer and RECIPE, see ``gan_common.recipes``)."""
-from chainer_impl import acgan, cgan, dcgan, gan
+train_step, make_optimizer and RECIPE, see ``gan_common.recipes``;
+cyclegan also build_networks, for its four networks)."""
+from chainer_impl import acgan, cgan, cyclegan, dcgan, gan
 
-MODULES = {'dcgan': dcgan, 'gan': gan, 'cgan': cgan, 'acgan': acgan}
+MODULES = {'dcgan': dcgan, 'gan': gan, 'cgan': cgan, 'acgan': acgan, 'cyclegan': cyclegan}

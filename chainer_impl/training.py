@@ -17,6 +17,7 @@ from chainer.training import extensions
 from gan_common import rundir
 from gan_common.errors import UserError
 from gan_common.images import save_grid
+from gan_common.cycle import learning_rate_factor, stateful
 from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
 
@@ -67,29 +68,51 @@ def to_chainer_inputs(arrays, device):
 
 class GANUpdater(training.updaters.StandardUpdater):
     """Draws one iteration's inputs with the model's recipe (the batch indices
-    from the iterator, then noise and labels from the shared stream) and runs
-    ``train_step(gen, dis, opt_gen, opt_dis, *inputs)``; logs the recipe's loss names."""
+    from the iterator, then noise, labels, crops from the shared stream) and
+    runs ``train_step(*networks, *optimizers, *inputs, **step_kwargs)``, the
+    networks in the recipe's order (``gen, dis``; CycleGAN's four); logs the
+    recipe's loss names. A preset's learning-rate schedule is applied per epoch."""
 
-    def __init__(self, iterator, opt_gen, opt_dis, train_step, draw, loss_names, device, meta):
-        super().__init__(iterator, {'gen': opt_gen, 'dis': opt_dis}, device=device)
+    def __init__(self, iterator, optimizers, train_step, draw, loss_names, device, meta, step_kwargs=None):
+        super().__init__(iterator, optimizers, device=device)
+        self.names = list(optimizers)
         self.train_step = train_step
         self.draw = draw
         self.loss_names = loss_names
         self.meta = meta
+        self.step_kwargs = step_kwargs or {}
 
     def update_core(self):
-        opt_gen, opt_dis = self.get_optimizer('gen'), self.get_optimizer('dis')
-        inputs = to_chainer_inputs(self.draw(self.get_iterator('main').next()), self.device)
-        losses = self.train_step(opt_gen.target, opt_dis.target, opt_gen, opt_dis, *inputs)
+        optimizers = [self.get_optimizer(name) for name in self.names]
+        iterator = self.get_iterator('main')
+        inputs = to_chainer_inputs(self.draw(iterator.next()), self.device)
+        self.apply_schedule(iterator.epoch)
+        losses = self.train_step(*[o.target for o in optimizers], *optimizers, *inputs, **self.step_kwargs)
         values = {name: float(loss.array) for name, loss in zip(self.loss_names, losses)}
         if not all(math.isfinite(v) for v in values.values()):
             raise UserError(f'loss became NaN/inf at iteration {self.iteration + 1} ({values}); '
                             'lower the learning rate or --resume from an earlier snapshot')
         chainer.report(values)
 
+    def apply_schedule(self, epoch):
+        config = self.meta['config']
+        if config.get('lr_schedule'):
+            factor = learning_rate_factor(config, epoch)
+            for name in self.names:
+                self.get_optimizer(name).alpha = adam_settings(config, name)['alpha'] * factor
+
     def serialize(self, serializer):
         super().serialize(serializer)
         serializer('meta', json.dumps(self.meta))
+        saving = not isinstance(serializer, chainer.serializer.Deserializer)
+        for name, value in stateful(self.step_kwargs).items():  # the image pools
+            state = value.get_state() if saving else {}
+            for key in (state if saving else value.get_state()):
+                loaded = serializer(f'extras/{name}/{key}', state[key] if saving else None)
+                if not saving and loaded is not None:
+                    state[key] = loaded
+            if not saving and state:
+                value.set_state(state)
 
 
 class JsonlLog(training.Extension):
@@ -110,12 +133,12 @@ class JsonlLog(training.Extension):
         self._written = int(serializer('written', self._written))
 
 
-def sample_grid_extension(gen, fixed, run_dir, value_range, cols=None):
-    """Writes ``samples/iter_NNNNNNN.png`` from a fixed (noise, labels) batch."""
+def sample_grid_extension(recipe, networks, fixed, run_dir, value_range):
+    """Writes ``samples/iter_NNNNNNN.png``: the recipe's grid of the fixed inputs."""
 
     @training.make_extension(priority=training.PRIORITY_READER)
     def sample_grid(trainer):
-        images = generate(gen, *fixed)
+        images, cols = recipe.grid(generate, networks, fixed)
         path = os.path.join(run_dir, 'samples', f'iter_{trainer.updater.iteration:07d}.png')
         save_grid(images, path, cols=cols, value_range=value_range, scale=2)
 
@@ -124,7 +147,7 @@ def sample_grid_extension(gen, fixed, run_dir, value_range, cols=None):
 
 def generate(gen, z, labels=None):
     """Generator output in test mode (BN running statistics), as NumPy;
-    ``labels`` for a conditional generator."""
+    ``labels`` for a conditional generator (CycleGAN: ``z`` is the image batch)."""
     args = to_chainer_inputs([z] if labels is None else [z, np.asarray(labels)], gen.device)
     with chainer.using_config('train', False), chainer.no_backprop_mode():
         y = gen(*args)
@@ -138,29 +161,25 @@ def latest_snapshot(run_dir):
     return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.npz$', p).group(1)))
 
 
-def build_trainer(module, gen, dis, images, config, run_dir, device, labels=None):
+def build_trainer(module, networks, images, config, run_dir, device, labels=None):
     """A Trainer for ``config`` (see ``gan_common.presets``) writing into ``run_dir``;
-    ``labels`` (N,) for a conditional model."""
+    ``networks`` by name (``build_named_networks``); ``labels`` (N,) for a conditional model."""
     recipe = module.RECIPE
     stream = RandomStream(config['seed'])
-    batches = recipe.make_batches(len(images), config['batch_size'], stream)
-    dtype = np.dtype(config['dtype'])
-
-    def draw(indices):
-        return recipe.draw(indices, images, labels, stream, gen.z_dim, dtype, config.get('classes'))
-
+    batches = recipe.batches(images, config, stream)
+    draw = recipe.drawer(images, labels, stream, config)
     meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
-    updater = GANUpdater(BatchIterator(batches), module.make_optimizer(gen, adam_settings(config, 'gen')),
-                         module.make_optimizer(dis, adam_settings(config, 'dis')), module.train_step, draw,
-                         recipe.loss_names, device, meta)
+    optimizers = {name: module.make_optimizer(networks[name], adam_settings(config, name)) for name in recipe.networks}
+    updater = GANUpdater(BatchIterator(batches), optimizers, module.train_step, draw, recipe.loss_names,
+                         device, meta, recipe.step_kwargs(config, stream))
     stop = (config['iterations'], 'iteration')
     trainer = training.Trainer(updater, stop, out=run_dir)
     every = lambda key: (config[key], 'iteration')  # noqa: E731
-    fixed = recipe.fixed_inputs(config['seed'] + 1, gen.z_dim, dtype, config.get('classes'))
+    fixed = recipe.fixed(images, config)
     trainer.extend(extensions.LogReport(trigger=every('log_every'), filename='chainer_log.json'))
     trainer.extend(JsonlLog(run_dir), trigger=every('log_every'))
     trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN), trigger=every('snapshot_every'), name='snapshot')
-    trainer.extend(sample_grid_extension(gen, fixed, run_dir, config['value_range'], recipe.grid_cols),
+    trainer.extend(sample_grid_extension(recipe, networks, fixed, run_dir, config['value_range']),
                    trigger=every('sample_every'))
     if extensions.PlotReport.available():
         trainer.extend(extensions.PlotReport(list(recipe.loss_names), 'iteration',
@@ -171,27 +190,28 @@ def build_trainer(module, gen, dis, images, config, run_dir, device, labels=None
 
 
 def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
-    """Train ``config['model']`` on ``images`` (N, C, H, W) (and their
-    ``labels`` (N,), which a conditional model needs) into ``run_dir``.
+    """Train ``config['model']`` on ``images`` (N, C, H, W; CycleGAN: an
+    ``UnpairedImages``) (and their ``labels`` (N,), which a conditional model
+    needs) into ``run_dir``.
 
     ``resume``: continue from the newest snapshot in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from PyTorch)."""
-    from chainer_impl.checkpoint import MODEL_PREFIX, build_networks, read_snapshot
+    from chainer_impl.checkpoint import MODEL_PREFIX, build_named_networks, read_snapshot
     from chainer_impl.models import MODULES
     device = chainer.get_device(config['chainer_device'])
     device.use()
     np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream
     meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
-    gen, dis = build_networks(meta, device)
-    trainer = build_trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device, labels)
+    networks = build_named_networks(meta, device)
+    trainer = build_trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels)
     source = latest_snapshot(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.npz in {run_dir}; train without --resume first')
     if source is not None:
         arrays, _ = read_snapshot(source, config['model'])
-        for name in ('gen', 'dis'):  # a converted file holds no extension state, so load
+        for name, network in networks.items():  # a converted file holds no extension state, so load
             prefix = MODEL_PREFIX.format(name)  # non-strictly, but insist on the networks
-            missing = [k for k in state_keys(gen if name == 'gen' else dis) if prefix + k not in arrays]
+            missing = [k for k in state_keys(network) if prefix + k not in arrays]
             if missing:
                 raise UserError(f'{source} lacks {len(missing)} {name} arrays (e.g. {missing[0]}); it is not a {config["model"]} checkpoint')
         chainer.serializers.NpzDeserializer(arrays, strict=False).load(trainer)

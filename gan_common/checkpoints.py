@@ -36,3 +36,8 @@ def unreadable(path, error, framework):
     return UserError(f'{path} is not a readable {FRAMEWORK_NAME[framework]} checkpoint '
                      f'({type(error).__name__}: {str(error).splitlines()[0] if str(error) else "no detail"}); '
                      'it may be truncated or corrupt: use an earlier snapshot')
+
+
+def single_generator_error(path, meta):
+    return UserError(f'{path} is a {meta["model"]} checkpoint, which has two generators and no noise input; '
+                     'translate images with scripts/translate.py instead')

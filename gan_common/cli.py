@@ -7,18 +7,25 @@ from gan_common.errors import UserError
 
 def add_model_arguments(parser, default_preset):
     """--model, --preset, data selection, --device, --batch-size, --seed, --dtype."""
-    parser.add_argument('--model', default='dcgan', help='model: dcgan, gan, cgan or acgan (default: dcgan)')
+    parser.add_argument('--model', default='dcgan', help='model: dcgan, gan, cgan, acgan or cyclegan (default: dcgan)')
     choices = '; '.join(f'{model}: {", ".join(names)}' for model, names in presets.PRESETS.items())
     default = default_preset or "the model's first, its source's settings"
     parser.add_argument('--preset', default=default_preset,
                         help=f'settings preset ({choices}; default: {default})')
-    parser.add_argument('--dataset', default=None, help="mnist or fashion-mnist (default: the preset's)")
+    parser.add_argument('--dataset', default=None,
+                        help="mnist or fashion-mnist; cyclegan: a folder holding trainA/ trainB/, or the name of "
+                             "one under --data-dir or data/ (default: the preset's)")
     parser.add_argument('--data-dir', default=None, help='folder holding the dataset (default: $GAN_DATA_DIR, then data/)')
     parser.add_argument('--digits', default=None,
                         help="comma-separated classes to keep, e.g. 0 for the blog's digit-0 run")
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N, @numpy, @cupy:N, -1 or N')
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--image-size', type=int, default=None,
+                        help="cyclegan: training image size (default: the preset's); the load size scales with it")
+    parser.add_argument('--gan-loss', choices=['sce', 'lsgan'], default=None,
+                        help="cyclegan: adversarial loss, softmax cross-entropy on a 2-channel patch map or "
+                             "least squares on a 1-channel one (default: the preset's)")
 
 
 def parse_classes(text):
@@ -46,14 +53,36 @@ def make_config(args, dtype):
         config['dataset'] = args.dataset
     if args.batch_size is not None:
         config['batch_size'] = positive('batch-size', args.batch_size)
+    if args.model == 'cyclegan':
+        set_cyclegan_options(config, args)
+    elif args.image_size is not None or args.gan_loss is not None:
+        raise UserError('--image-size and --gan-loss are CycleGAN options; drop them or pass --model cyclegan')
     gpu = parse_device(args.device)
     config.update(chainer_device=chainer_device_spec(gpu), torch_device=torch_device_spec(gpu),
                   value_range=list(value_range(config['scaling'])))
     return config
 
 
+def set_cyclegan_options(config, args):
+    """--image-size (the load size keeps its ratio: 286 / 256 in the paper) and --gan-loss."""
+    from gan_common.cycle import check_image_size
+    if args.image_size is not None:
+        size = check_image_size(config['architecture'], positive('image-size', args.image_size))
+        config['load_size'] = int(round(size * config['load_size'] / config['image_size']))
+        config['image_size'] = size
+    if args.gan_loss is not None:
+        config['gan_loss'] = args.gan_loss
+
+
 def load_training_data(config, data_dir):
-    """(images, labels) of the training set ``config`` describes."""
+    """(images, labels) of the training set ``config`` describes; for
+    cyclegan an ``UnpairedImages`` and no labels."""
+    if config['model'] == 'cyclegan':
+        from gan_common.unpaired import load_unpaired
+        data = load_unpaired(config['dataset'], data_dir, config['load_size'])
+        config.update(dataset_dir=data.root, n_examples=max(len(data.a), len(data.b)),
+                      n_a=len(data.a), n_b=len(data.b))
+        return data, None
     images, labels = load_images(config['dataset'], data_dir, config['splits'], config['classes'],
                                  config['scaling'], dtype=config['dtype'])
     config['n_examples'] = len(images)

@@ -7,7 +7,8 @@ from gan_common.idx import load_idx_dataset
 # How each source scaled uint8 pixels: name -> (divide by, then subtract)
 SCALINGS = {
     'unit': (255.0, 0.0),        # x / 255 in [0, 1] (the DCGAN blog)
-    'symmetric': (127.5, 1.0),   # x / 127.5 - 1 in [-1, 1] (GAN, CGAN, AC-GAN)
+    'symmetric': (127.5, 1.0),   # x / 127.5 - 1 in [-1, 1] (GAN, CGAN, AC-GAN, the CycleGAN paper)
+    'centered128': (128.0, 1.0),  # (x - 128) / 128 in [-1, 0.992] (the CycleGAN blog)
 }
 
 

@@ -18,12 +18,19 @@ def atomic_path(path):
     except OSError as error:
         raise UserError(f'cannot write in {directory}: {error.strerror}; choose a writable location') from None
     os.close(handle)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the usual mode
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def ensure_writable_dir(path):

@@ -7,7 +7,12 @@ A recipe says how one iteration's inputs are drawn from the shared
 the noise distribution; labels), in which order they are passed to the
 module's ``train_step``, which losses ``train_step`` returns (the log keys),
 and how the fixed sample grid is made. Both frameworks draw through the same
-recipe, so they see identical numbers."""
+recipe, so they see identical numbers.
+
+The trainers, ``bridge.lockstep`` and ``bridge.convert`` use only the
+framework-neutral interface below (``networks``, ``loss_names``,
+``batches``, ``drawer``, ``fixed``, ``grid``, ``step_kwargs``), which
+``gan_common.cycle.UnpairedRecipe`` also provides for CycleGAN's four networks."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +31,26 @@ class Recipe:
     loss_names: tuple = ('loss_gen', 'loss_dis')
     grid_size: int = 64               # fixed sample batch written to samples/
     grid_cols: int = None             # columns of that grid (default: square)
+    networks: tuple = ('gen', 'dis')  # train_step(gen, dis, opt_gen, opt_dis, *inputs)
+
+    # ------------------------------------------------------------ the trainers' interface
+    def batches(self, images, config, stream):
+        return self.make_batches(len(images), config['batch_size'], stream)
+
+    def drawer(self, images, labels, stream, config):
+        """draw(indices) -> ``train_step``'s data arguments."""
+        dtype = np.dtype(config['dtype'])
+        return lambda indices: self.draw(indices, images, labels, stream, config['z_dim'], dtype, config.get('classes'))
+
+    def fixed(self, images, config):
+        return self.fixed_inputs(config['seed'] + 1, config['z_dim'], np.dtype(config['dtype']), config.get('classes'))
+
+    def grid(self, run, networks, fixed):
+        """(images, columns) of the grid; ``run(gen, z, labels)`` is the framework's test-mode generator."""
+        return run(networks['gen'], *fixed), self.grid_cols
+
+    def step_kwargs(self, config, stream):
+        return {}
 
     # ------------------------------------------------------------ drawing
     def make_batches(self, n_examples, batch_size, stream):

@@ -11,7 +11,11 @@ turns gradients that are pure rounding noise into steps of about alpha), so
 in float32 it bounds the first step's loss difference (default 1e-5) and the
 drift is reported, not judged.
 
+For cyclegan the G and D columns are the generators' loss and the mean of
+D_A's and D_B's; the grids are the translation grids of the first test images.
+
 Example: python scripts/compare.py --model dcgan --steps 100 --dtype float64
+         python scripts/compare.py --model cyclegan --dataset DIR --image-size 32 --steps 20
 """
 import argparse
 import os
@@ -32,7 +36,6 @@ from gan_common.files import ensure_writable_dir  # noqa: E402
 from gan_common.images import save_grid, side_by_side  # noqa: E402
 from gan_common.plots import plot_log  # noqa: E402
 from gan_common.rundir import append_log, write_json  # noqa: E402
-from gan_common.streams import RandomStream  # noqa: E402
 
 # float64: max parameter drift over the run; float32: loss difference at step 1.
 DEFAULT_TOLERANCE = {'float64': 1e-9, 'float32': 1e-5}
@@ -58,7 +61,7 @@ HEADER = (f'{"iter":>6} {"G chainer":>10} {"G torch":>10} {"D chainer":>10} {"D 
           f'{"|dloss|":>10} {"drift":>10} {"ms chainer":>9} {"ms torch":>9}')
 
 
-def run(lockstep, args, out, z_fixed):
+def run(lockstep, args, out, fixed):
     print(HEADER)
     rows, every = [], args.print_every or max(1, args.steps // 20)
     for _ in range(args.steps):
@@ -68,16 +71,17 @@ def run(lockstep, args, out, z_fixed):
         if row['iteration'] % every == 0 or row['iteration'] in (1, args.steps):
             print(ROW.format(**row), flush=True)
         if args.sample_every and row['iteration'] % args.sample_every == 0 and row['iteration'] != args.steps:
-            write_samples(lockstep, z_fixed, out)
+            write_samples(lockstep, fixed, out)
     return rows
 
 
-def write_samples(lockstep, z_fixed, out):
+def write_samples(lockstep, fixed, out):
     value_range = lockstep.config['value_range']
     paths = []
-    for framework, images in zip(('chainer', 'torch'), lockstep.samples(z_fixed)):
+    grids, cols = lockstep.samples(fixed)
+    for framework, images in zip(('chainer', 'torch'), grids):
         path = os.path.join(out, 'samples', f'{framework}_iter_{lockstep.iteration:07d}.png')
-        paths.append(save_grid(images, path, value_range=value_range, scale=2))
+        paths.append(save_grid(images, path, cols=cols, value_range=value_range, scale=2))
     return side_by_side(paths, os.path.join(out, 'samples', f'side_by_side_iter_{lockstep.iteration:07d}.png'))
 
 
@@ -120,9 +124,9 @@ def main(argv=None):
 
     from bridge.lockstep import Lockstep  # imports both frameworks
     lockstep = Lockstep(config, images)
-    z_fixed = RandomStream(args.seed + 1).uniform(-1.0, 1.0, (64, lockstep.c_gen.z_dim), np.dtype(args.dtype))
-    rows = run(lockstep, args, out, z_fixed)
-    grid = write_samples(lockstep, z_fixed, out)
+    fixed = lockstep.fixed_samples(args.seed + 1)
+    rows = run(lockstep, args, out, fixed)
+    grid = write_samples(lockstep, fixed, out)
     plot_log(rows, ['chainer_loss_gen', 'torch_loss_gen', 'chainer_loss_dis', 'torch_loss_dis'],
              os.path.join(out, 'loss.png'), title=f'{args.model}: Chainer vs PyTorch ({args.dtype})')
     summary = summarise(rows, lockstep, tolerance)

@@ -18,13 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from gan_common.checkpoints import framework_of  # noqa: E402
-from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec  # noqa: E402
+from bridge.generation import TrainedGenerator  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
 from gan_common.files import atomic_path, ensure_writable_dir  # noqa: E402
 from gan_common.images import save_grid  # noqa: E402
-from gan_common.recipes import N_CLASSES, cycle_labels  # noqa: E402
-from gan_common.streams import RandomStream  # noqa: E402
+from gan_common.recipes import N_CLASSES  # noqa: E402
 
 
 def build_parser():
@@ -40,29 +38,6 @@ def build_parser():
     return parser
 
 
-def generate(path, n, seed, gpu, label=None):
-    """(images in the model's value range, that range, labels or None)."""
-    if framework_of(path) == 'chainer':
-        from chainer_impl.checkpoint import load_networks
-        from chainer_impl.models import MODULES
-        from chainer_impl.training import generate as run_generator
-        meta, gen, _ = load_networks(path, device=chainer_device_spec(gpu))
-    else:
-        from torch_impl.checkpoint import load_networks
-        from torch_impl.models import MODULES
-        from torch_impl.training import generate as run_generator
-        meta, gen, _ = load_networks(path, device=torch_device_spec(gpu))
-    config, recipe = meta['config'], MODULES[meta['model']].RECIPE
-    if label is not None and not recipe.conditional:
-        raise UserError(f'--class: {path} is a {meta["model"]} checkpoint, an unconditional model; '
-                        'only cgan and acgan take a class')
-    z = recipe.draw_noise(RandomStream(seed), n, config['z_dim'], np.dtype(config['dtype']))
-    labels = None
-    if recipe.conditional:
-        labels = cycle_labels(n) if label is None else np.full(n, label, dtype=np.int64)
-    return run_generator(gen, z, labels), config['value_range'], labels
-
-
 @exit_on_user_error
 def main(argv=None):
     args = build_parser().parse_args(argv)
@@ -74,13 +49,12 @@ def main(argv=None):
     if args.label is not None and not 0 <= args.label < N_CLASSES:
         raise UserError(f'--class {args.label} is out of range; classes are 0-{N_CLASSES - 1}')
     ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
-    images, (low, high), labels = generate(args.checkpoint, args.n, args.seed, parse_device(args.device), args.label)
+    images, labels = TrainedGenerator(args.checkpoint, args.device).sample(args.n, args.seed, args.label)
     if suffix == '.png':
         cycling = labels is not None and args.label is None
-        save_grid(images, args.out, cols=N_CLASSES if cycling else None, value_range=(low, high), scale=2)
+        save_grid(images, args.out, cols=N_CLASSES if cycling else None, scale=2)
     else:
-        unit = np.clip((images - low) / (high - low), 0.0, 1.0).astype(np.float32)
-        arrays = {'images': unit} if labels is None else {'images': unit, 'labels': labels}
+        arrays = {'images': images} if labels is None else {'images': images, 'labels': labels}
         with atomic_path(args.out) as tmp:
             np.savez(tmp, **arrays)
     what = '' if labels is None else (f' of class {args.label}' if args.label is not None else ' of classes 0-9 in turn')

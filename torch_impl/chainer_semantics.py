@@ -34,3 +34,15 @@ def lecun_normal_(module):
             if layer.bias is not None:
                 layer.bias.zero_()
     return module
+
+
+@torch.no_grad()
+def chainer_normal_(module, scale):
+    """``chainer.initializers.Normal(scale)`` for every Linear / Conv2d /
+    ConvTranspose2d weight inside ``module`` (N(0, scale)), and Chainer's zero bias."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            layer.weight.normal_(0.0, scale)
+            if layer.bias is not None:
+                layer.bias.zero_()
+    return module

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import torch
 
-from gan_common.checkpoints import check_meta, require_file, unreadable
+from gan_common.checkpoints import check_meta, require_file, single_generator_error, unreadable
 from torch_impl.models import MODULES
 
 
@@ -20,23 +20,40 @@ def read_checkpoint(path, model=None):
     return state
 
 
-def build_networks(meta, device='cpu'):
-    """Generator and Discriminator as the run that wrote ``meta`` built them."""
+def build_named_networks(meta, device='cpu'):
+    """The networks of the run that wrote ``meta``, by the names its recipe
+    gives them (``gen``, ``dis``; CycleGAN: ``gen_ab``, ``gen_ba``, ``dis_a``, ``dis_b``)."""
     config = meta['config']
     module = MODULES[meta['model']]
     dtype = torch.float64 if np.dtype(config['dtype']) == np.float64 else torch.float32
-    gen = module.Generator(z_dim=config['z_dim']).to(device=device, dtype=dtype)
-    dis = module.Discriminator().to(device=device, dtype=dtype)
-    return gen, dis
+    if hasattr(module, 'build_networks'):
+        networks = module.build_networks(config)
+    else:
+        networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
+    return {name: network.to(device=device, dtype=dtype) for name, network in networks.items()}
+
+
+def build_networks(meta, device='cpu'):
+    """Generator and Discriminator as the run that wrote ``meta`` built them
+    (CycleGAN: its four networks, in ``RECIPE.networks`` order)."""
+    return tuple(build_named_networks(meta, device).values())
+
+
+def load_named_networks(path, model=None, device='cpu'):
+    """(meta, {name: network}) with the checkpoint's weights and BN statistics."""
+    state = read_checkpoint(path, model)
+    networks = build_named_networks(state['meta'], device)
+    try:
+        for name, network in networks.items():
+            network.load_state_dict(state['model'][name])
+    except (KeyError, RuntimeError) as error:
+        raise unreadable(path, error, 'torch') from None
+    return state['meta'], networks
 
 
 def load_networks(path, model=None, device='cpu'):
     """(meta, gen, dis) with the checkpoint's weights and BN statistics."""
-    state = read_checkpoint(path, model)
-    gen, dis = build_networks(state['meta'], device)
-    try:
-        gen.load_state_dict(state['model']['gen'])
-        dis.load_state_dict(state['model']['dis'])
-    except (KeyError, RuntimeError) as error:
-        raise unreadable(path, error, 'torch') from None
-    return state['meta'], gen, dis
+    meta, networks = load_named_networks(path, model, device)
+    if 'gen' not in networks:
+        raise single_generator_error(path, meta)
+    return meta, networks['gen'], networks['dis']

@@ -13,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from gan_common import rundir
+from gan_common.cycle import learning_rate_factor, stateful
 from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.images import save_grid
@@ -30,7 +31,7 @@ def to_torch_inputs(arrays, device):
 
 def generate(gen, z, labels=None):
     """Generator output in eval mode (BN running statistics), as NumPy;
-    ``labels`` for a conditional generator."""
+    ``labels`` for a conditional generator (CycleGAN: ``z`` is the image batch)."""
     was_training = gen.training
     gen.eval()
     with torch.no_grad():
@@ -48,34 +49,45 @@ def latest_checkpoint(run_dir):
 
 
 class Trainer:
-    """Owns the networks, optimizers and batch order of one run."""
+    """Owns the networks (by the recipe's names: ``gen``, ``dis``; CycleGAN's
+    four), their optimizers, the batch order and the ``train_step`` keyword
+    arguments (CycleGAN's image pools) of one run."""
 
-    def __init__(self, module, gen, dis, images, config, run_dir, device, labels=None):
-        self.module, self.gen, self.dis = module, gen, dis
+    def __init__(self, module, networks, images, config, run_dir, device, labels=None):
+        self.module, self.networks = module, networks
         self.recipe = module.RECIPE
         self.images, self.labels = images, labels
         self.config = config
         self.run_dir = run_dir
         self.device = device
-        self.dtype = np.dtype(config['dtype'])
-        self.opt_gen = module.make_optimizer(gen, adam_settings(config, 'gen'))
-        self.opt_dis = module.make_optimizer(dis, adam_settings(config, 'dis'))
+        self.optimizers = {name: module.make_optimizer(networks[name], adam_settings(config, name))
+                           for name in self.recipe.networks}
         self.stream = RandomStream(config['seed'])
-        self.batches = self.recipe.make_batches(len(images), config['batch_size'], self.stream)
-        self.fixed = self.recipe.fixed_inputs(config['seed'] + 1, gen.z_dim, self.dtype, config.get('classes'))
+        self.batches = self.recipe.batches(images, config, self.stream)
+        self.draw = self.recipe.drawer(images, labels, self.stream, config)
+        self.step_kwargs = self.recipe.step_kwargs(config, self.stream)
+        self.fixed = self.recipe.fixed(images, config)
         self.iteration = 0
 
     def step(self):
-        arrays = self.recipe.draw(self.batches.next(), self.images, self.labels, self.stream,
-                                  self.gen.z_dim, self.dtype, self.config.get('classes'))
-        losses = self.module.train_step(self.gen, self.dis, self.opt_gen, self.opt_dis,
-                                        *to_torch_inputs(arrays, self.device))
+        arrays = self.draw(self.batches.next())
+        self.apply_schedule(self.batches.epoch)
+        names = self.recipe.networks
+        losses = self.module.train_step(*[self.networks[n] for n in names], *[self.optimizers[n] for n in names],
+                                        *to_torch_inputs(arrays, self.device), **self.step_kwargs)
         self.iteration += 1
         values = {name: float(loss) for name, loss in zip(self.recipe.loss_names, losses)}
         if not all(math.isfinite(v) for v in values.values()):
             raise UserError(f'loss became NaN/inf at iteration {self.iteration} ({values}); '
                             'lower the learning rate or --resume from an earlier snapshot')
         return values
+
+    def apply_schedule(self, epoch):
+        if self.config.get('lr_schedule'):
+            factor = learning_rate_factor(self.config, epoch)
+            for name, optimizer in self.optimizers.items():
+                for group in optimizer.param_groups:
+                    group['alpha'] = adam_settings(self.config, name)['alpha'] * factor
 
     def run(self):
         config, total = self.config, self.config['iterations']
@@ -105,22 +117,26 @@ class Trainer:
 
     def save_samples(self):
         path = os.path.join(self.run_dir, 'samples', f'iter_{self.iteration:07d}.png')
-        save_grid(generate(self.gen, *self.fixed), path, cols=self.recipe.grid_cols,
-                  value_range=self.config['value_range'], scale=2)
+        images, cols = self.recipe.grid(generate, self.networks, self.fixed)
+        save_grid(images, path, cols=cols, value_range=self.config['value_range'], scale=2)
 
     def state(self):
         return {'meta': {'model': self.config['model'], 'framework': 'torch', 'config': self.config},
                 'iteration': self.iteration,
-                'model': {'gen': self.gen.state_dict(), 'dis': self.dis.state_dict()},
-                'optimizer': {'gen': self.opt_gen.state_dict(), 'dis': self.opt_dis.state_dict()},
-                'batches': self.batches.get_state()}
+                'model': {name: network.state_dict() for name, network in self.networks.items()},
+                'optimizer': {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
+                'batches': self.batches.get_state(),
+                'extras': {name: {key: torch.from_numpy(np.ascontiguousarray(array)) for key, array in value.get_state().items()}
+                           for name, value in stateful(self.step_kwargs).items()}}
 
     def load_state(self, state):
-        self.gen.load_state_dict(state['model']['gen'])
-        self.dis.load_state_dict(state['model']['dis'])
-        self.opt_gen.load_state_dict(state['optimizer']['gen'])
-        self.opt_dis.load_state_dict(state['optimizer']['dis'])
+        for name, network in self.networks.items():
+            network.load_state_dict(state['model'][name])
+            self.optimizers[name].load_state_dict(state['optimizer'][name])
         self.batches.set_state(state['batches'])
+        for name, value in stateful(self.step_kwargs).items():
+            if name in state.get('extras', {}):
+                value.set_state({key: tensor.numpy() for key, tensor in state['extras'][name].items()})
         self.iteration = int(state['iteration'])
 
     def save_checkpoint(self):
@@ -131,18 +147,19 @@ class Trainer:
 
 
 def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
-    """Train ``config['model']`` on ``images`` (N, C, H, W) (and their
+    """Train ``config['model']`` on ``images`` (N, C, H, W; CycleGAN: an
+    ``UnpairedImages``) (and their
     ``labels`` (N,), which a conditional model needs) into ``run_dir``.
 
     ``resume``: continue from the newest checkpoint in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
-    from torch_impl.checkpoint import build_networks, read_checkpoint
+    from torch_impl.checkpoint import build_named_networks, read_checkpoint
     device = torch.device(config['torch_device'])
     torch.manual_seed(config['seed'])
     meta = {'model': config['model'], 'framework': 'torch', 'config': config}
-    gen, dis = build_networks(meta, device)
+    networks = build_named_networks(meta, device)
     from torch_impl.models import MODULES
-    trainer = Trainer(MODULES[config['model']], gen, dis, images, config, run_dir, device, labels)
+    trainer = Trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels)
     source = latest_checkpoint(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.pt in {run_dir}; train without --resume first')

@@ -1,0 +1,59 @@
+"""A trained generator of either framework behind one interface, for the
+tools that only need its images (sample.py, evaluate.py): the framework is
+read from the checkpoint's suffix, and images come back in [0, 1]."""
+import numpy as np
+
+from gan_common.checkpoints import framework_of
+from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec
+from gan_common.errors import UserError
+from gan_common.recipes import cycle_labels
+from gan_common.streams import RandomStream
+
+
+class TrainedGenerator:
+    """``meta`` (the checkpoint's model and config), ``conditional``, and
+    ``images(z, labels)`` in [0, 1] (eval mode: BN running statistics)."""
+
+    def __init__(self, path, device='cpu'):
+        gpu = parse_device(device)
+        if framework_of(path) == 'chainer':
+            from chainer_impl.checkpoint import load_networks
+            from chainer_impl.models import MODULES
+            from chainer_impl.training import generate
+            self.meta, self.gen, _ = load_networks(path, device=chainer_device_spec(gpu))
+        else:
+            from torch_impl.checkpoint import load_networks
+            from torch_impl.models import MODULES
+            from torch_impl.training import generate
+            self.meta, self.gen, _ = load_networks(path, device=torch_device_spec(gpu))
+        self.path = path
+        self.model = self.meta['model']
+        self.config = self.meta['config']
+        self.recipe = MODULES[self.model].RECIPE
+        self.conditional = self.recipe.conditional
+        self._generate = generate
+
+    def noise(self, n, seed=0):
+        """z drawn as the model was trained on it."""
+        return self.recipe.draw_noise(RandomStream(seed), n, self.config['z_dim'], np.dtype(self.config['dtype']))
+
+    def raw(self, z, labels=None):
+        """Generator output in the model's own value range."""
+        return self._generate(self.gen, z, labels if self.conditional else None)
+
+    def images(self, z, labels=None, batch_size=500):
+        low, high = self.config['value_range']
+        parts = [self.raw(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
+                 for i in range(0, len(z), batch_size)]
+        return np.clip((np.concatenate(parts) - low) / (high - low), 0.0, 1.0).astype(np.float32)
+
+    def sample(self, n, seed=0, label=None):
+        """(images in [0, 1], labels or None): a conditional model draws class
+        ``label``, or classes 0-9 in turn."""
+        if label is not None and not self.conditional:
+            raise UserError(f'--class: {self.path} is a {self.model} checkpoint, an unconditional model; '
+                            'only cgan and acgan take a class')
+        labels = None
+        if self.conditional:
+            labels = cycle_labels(n) if label is None else np.full(n, label, dtype=np.int64)
+        return self.images(self.noise(n, seed), labels), labels

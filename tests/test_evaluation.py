@@ -1,0 +1,145 @@
+"""The evaluation instrument (the committed classifiers), the scores of
+``torch_impl.evaluation`` on cases with known answers (real test images,
+uniform noise, one repeated training image), and evaluate.py / report.py
+end to end on tiny runs."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from gan_common.datasets import load_images
+from gan_common.errors import UserError
+from tests.helpers import REPO, assert_one_line_error, run_script
+from torch_impl import classifier, evaluation
+
+FASHION_DIR = REPO.parent / 'shared' / 'data'
+TINY = ['--batch-size', '8', '--log-every', '1', '--sample-every', '2', '--snapshot-every', '2',
+        '--iterations', '2', '--no-progress']
+
+
+@pytest.mark.parametrize('dataset, data_dir', [('mnist', None), ('fashion-mnist', FASHION_DIR)])
+def test_committed_classifier_reaches_its_test_accuracy(dataset, data_dir):
+    model = classifier.load(dataset)
+    accuracy = classifier.test_accuracy(model, dataset, data_dir)
+    target = classifier.DATASETS[dataset][2]
+    print(f'{dataset} classifier: test accuracy {accuracy:.4f} (target {target})')
+    assert accuracy >= target
+
+
+def test_classifier_with_a_wrong_checksum_is_refused(tmp_path, monkeypatch):
+    shutil.copy(classifier.weights_path('mnist'), tmp_path / 'mnist.pt')
+    (tmp_path / 'SHA256SUMS').write_text(f'{"0" * 64}  mnist.pt\n')
+    monkeypatch.setattr(classifier, 'WEIGHTS_DIR', str(tmp_path))
+    monkeypatch.setattr(classifier, 'CHECKSUMS', str(tmp_path / 'SHA256SUMS'))
+    with pytest.raises(UserError, match='does not match its SHA-256'):
+        classifier.load('mnist')
+
+
+@pytest.fixture(scope='module')
+def reference():
+    return evaluation.Reference('mnist', progress=False)
+
+
+@pytest.fixture(scope='module')
+def scored(reference):
+    """Scores of 500 real test images (with their labels as the request),
+    500 uniform-noise images and 500 copies of one training image."""
+    rng = np.random.default_rng(0)
+    real_images, real_labels = reference.real_subset(500, np.random.default_rng(1))
+    noise = rng.uniform(0.0, 1.0, real_images.shape).astype(np.float32)
+    train_images, train_labels = load_images('mnist', None, ['train'], scaling='unit')
+    repeated = np.repeat(train_images[:1], 500, axis=0)
+    cases = {'real': (real_images, real_labels), 'noise': (noise, real_labels),
+             'repeated': (repeated, np.full(500, train_labels[0]))}
+    scores = {name: evaluation.evaluate(images, labels, reference, neighbours=200)
+              for name, (images, labels) in cases.items()}
+    for name, s in scores.items():
+        print(f'{name:>8}: accuracy {s["predictions"]["accuracy"]:.3f}, covered {s["predictions"]["covered"]}, '
+              f'classifier score {s["classifier_score"][0]:.2f}, Fréchet {s["frechet_distance"]:.2f}, '
+              f'MS-SSIM {s["diversity"]["mean"]:.3f}, NN median {s["nearest_neighbour"]["median"]:.2f}')
+    return scores
+
+
+def test_real_images_score_like_real_data(scored):
+    real = scored['real']
+    assert real['predictions']['accuracy'] >= 0.98
+    assert real['predictions']['covered'] == 10
+    # 10 splits of 50: p(y) of a small split is noisy, so even real data stays below 10
+    assert real['classifier_score'][0] > 8.0
+    assert real['classifier_score'][0] == pytest.approx(real['real_classifier_score'][0], rel=0.05)
+    assert real['frechet_distance'] < 5 * real['real_frechet_distance'] + 1.0
+
+
+def test_noise_scores_at_the_bottom(scored):
+    noise, real = scored['noise'], scored['real']
+    assert noise['predictions']['accuracy'] < 0.3
+    assert noise['classifier_score'][0] < 0.5 * real['classifier_score'][0]
+    assert noise['frechet_distance'] > 20 * real['frechet_distance']
+    assert noise['nearest_neighbour']['median'] > 2 * noise['nearest_neighbour']['reference_median']
+
+
+def test_a_repeated_training_image_is_collapsed_and_memorised(scored):
+    repeated = scored['repeated']
+    assert repeated['predictions']['covered'] == 1
+    assert repeated['diversity']['mean'] == pytest.approx(1.0, abs=1e-12)
+    assert repeated['diversity']['fraction_more_diverse_than_least_diverse_real_class'] == 0.0
+    assert repeated['nearest_neighbour']['median'] == 0.0
+    assert repeated['nearest_neighbour']['fraction_below'] == 1.0
+    assert repeated['classifier_score'][0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_downsampling_lowers_real_accuracy_gradually(scored):
+    accuracy = scored['real']['downsampled_accuracy']
+    print('real accuracy at 28/14/7:', accuracy)
+    assert accuracy['28'] >= accuracy['14'] >= accuracy['7']
+
+
+def test_evaluate_a_sample_file(tmp_path, reference):
+    images, labels = reference.real_subset(100, np.random.default_rng(2))
+    np.savez(tmp_path / 'real.npz', images=images, labels=labels)
+    result = run_script('evaluate.py', tmp_path / 'real.npz', '--out', tmp_path / 'eval', '--no-progress')
+    scores = json.loads((tmp_path / 'eval' / 'evaluation.json').read_text())
+    assert scores['predictions']['accuracy'] >= 0.95 and 'classifier accuracy' in result.stdout
+    assert {p.name for p in (tmp_path / 'eval').iterdir()} >= {'samples.png', 'neighbours.png', 'evaluation.json'}
+
+
+def test_evaluate_a_sample_file_of_the_wrong_shape_is_one_line(tmp_path):
+    np.savez(tmp_path / 'bad.npz', images=np.zeros((10, 3, 32, 32), np.float32))
+    result = run_script('evaluate.py', tmp_path / 'bad.npz', '--out', tmp_path / 'eval', check=False)
+    assert_one_line_error(result, 'bad.npz', '(N, 1, 28, 28)')
+
+
+@pytest.fixture(scope='module')
+def acgan_runs(tmp_path_factory):
+    """Two-iteration AC-GAN runs in both frameworks with the same settings."""
+    root = tmp_path_factory.mktemp('acgan')
+    for framework in ('chainer', 'torch'):
+        run_script('train.py', '--model', 'acgan', '--framework', framework, '--preset', 'quick', *TINY,
+                   '--out', root / framework)
+    return root
+
+
+def test_evaluate_a_checkpoint_writes_every_figure(acgan_runs, tmp_path):
+    run_script('evaluate.py', acgan_runs / 'torch' / 'snapshot_iter_2.pt', '--n', '100', '--neighbours', '50',
+               '--out', tmp_path, '--no-progress')
+    scores = json.loads((tmp_path / 'evaluation.json').read_text())
+    assert scores['model'] == 'acgan' and scores['n_samples'] == 100 and scores['conditional']
+    assert {'interpolation.png', 'class_swap.png', 'neighbours.png'} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_report_on_both_frameworks(acgan_runs, tmp_path):
+    run_script('report.py', acgan_runs / 'chainer', acgan_runs / 'torch', '--n', '100', '--parity-steps', '2',
+               '--out', tmp_path, '--no-progress')
+    report = (tmp_path / 'report.md').read_text()
+    for fragment in ('| classifier accuracy (requested class) |', 'ms/iteration', '| float64 |',
+                     'samples_side_by_side.png'):
+        assert fragment in report
+    drift = json.loads((tmp_path / 'report.json').read_text())['parity']['float64']['final_param_drift']
+    print(f'report parity: float64 drift after 2 steps {drift:.2e}')
+    assert drift < 1e-9
+
+
+def test_report_refuses_runs_in_the_wrong_order(acgan_runs, tmp_path):
+    result = run_script('report.py', acgan_runs / 'torch', acgan_runs / 'chainer', '--out', tmp_path, check=False)
+    assert_one_line_error(result, 'expected chainer')

@@ -1,0 +1,119 @@
+"""What a generator makes, measured with the project's classifier
+(``torch_impl.classifier``) and the metrics of ``gan_common.metrics``, each
+next to the same number for real test images, which sets its scale.
+
+Conditional samples are scored against the class they were drawn for;
+unconditional ones are grouped by the class the classifier gives them."""
+import numpy as np
+
+from gan_common import figures, metrics
+from gan_common.datasets import load_images
+from torch_impl import classifier
+
+DOWNSAMPLE_SIZES = (14, 7)
+NEIGHBOUR_FIGURE_PAIRS = 16
+
+
+class Reference:
+    """One dataset's real images measured once: the test set (the reference
+    of every score) and the training set (for nearest neighbours)."""
+
+    def __init__(self, dataset, data_dir=None, progress=True):
+        self.dataset = dataset
+        self.model = classifier.load(dataset, data_dir, progress)
+        self.classifier_sha256 = classifier.sha256_of(classifier.weights_path(dataset))
+        self.test_images, self.test_labels = load_images(dataset, data_dir, ['test'], scaling='unit')
+        self.train_images, _ = load_images(dataset, data_dir, ['train'], scaling='unit')
+        self.test_probs, self.test_features = classifier.run(self.model, self.test_images)
+
+    def real_subset(self, n, rng):
+        """``n`` random test images and their labels (a real set the size of the samples)."""
+        index = rng.choice(len(self.test_images), size=min(n, len(self.test_images)), replace=False)
+        return self.test_images[index], self.test_labels[index]
+
+
+def evaluate(images, requested, reference, seed=0, neighbours=500):
+    """Every score of ``images`` (N, 1, 28, 28) in [0, 1] (``requested``: the
+    classes they were drawn for, or None), with real test images' values."""
+    rng = np.random.default_rng(seed)
+    probs, features = classifier.run(reference.model, images)
+    real_images, real_labels = reference.real_subset(len(images), rng)
+    real_probs, real_features = classifier.run(reference.model, real_images)
+    groups = requested if requested is not None else probs.argmax(1)
+    return {
+        'n_samples': len(images),
+        'conditional': requested is not None,
+        'predictions': metrics.prediction_summary(probs, requested),
+        'real_predictions': metrics.prediction_summary(real_probs, real_labels),
+        'classifier_score': metrics.classifier_score(probs),
+        'real_classifier_score': metrics.classifier_score(real_probs),
+        'frechet_distance': metrics.frechet_distance(features, reference.test_features),
+        'real_frechet_distance': metrics.frechet_distance(real_features, reference.test_features),
+        'diversity': diversity(images, groups, real_images, real_labels, rng),
+        'downsampled_accuracy': downsampled_accuracy(reference.model, images, groups),
+        'real_downsampled_accuracy': downsampled_accuracy(reference.model, real_images, real_labels),
+        'nearest_neighbour': nearest_neighbour_check(images, real_images, reference, rng, neighbours),
+    }
+
+
+def diversity(images, groups, real_images, real_labels, rng):
+    """Mean MS-SSIM of random same-class pairs per class (lower: more
+    diverse), against real images' per-class values."""
+    generated = metrics.class_diversity(images, groups, rng)
+    real = metrics.class_diversity(real_images, real_labels, rng)
+    return {'per_class': by_name(generated), 'real_per_class': by_name(real),
+            'mean': float(np.mean(list(generated.values()))), 'real_mean': float(np.mean(list(real.values()))),
+            'fraction_more_diverse_than_least_diverse_real_class': metrics.fraction_more_diverse(generated, real)}
+
+
+def by_name(per_class):
+    return {str(int(k)): float(v) for k, v in sorted(per_class.items())}
+
+
+def downsampled_accuracy(model, images, groups):
+    """Fraction classified as ``groups`` at 28x28 and after downsampling to
+    each of DOWNSAMPLE_SIZES and back (the paper's resolution check)."""
+    scores = {'28': float((classifier.predict(model, images).argmax(1) == groups).mean())}
+    for size in DOWNSAMPLE_SIZES:
+        blurred = metrics.downsample_upsample(images, size)
+        scores[str(size)] = float((classifier.predict(model, blurred).argmax(1) == groups).mean())
+    return scores
+
+
+def nearest_neighbour_check(images, real_images, reference, rng, n):
+    """Pixel L2 distance of ``n`` samples to their nearest training image,
+    against the same for ``n`` real test images (memorised samples sit
+    much closer than real unseen images do)."""
+    picked = rng.choice(len(images), size=min(n, len(images)), replace=False)
+    index, distances = metrics.nearest_neighbours(images[picked], reference.train_images)
+    _, real_distances = metrics.nearest_neighbours(real_images[:len(picked)], reference.train_images)
+    summary = metrics.memorisation_summary(distances, real_distances)
+    summary['figure_pairs'] = [(int(i), int(j)) for i, j in zip(picked[:NEIGHBOUR_FIGURE_PAIRS],
+                                                               index[:NEIGHBOUR_FIGURE_PAIRS])]
+    return summary
+
+
+# ---------------------------------------------------------------- figures
+def neighbours_figure(images, reference, result, path):
+    pairs = result['nearest_neighbour']['figure_pairs']
+    return figures.neighbours_figure(images[[i for i, _ in pairs]],
+                                     reference.train_images[[j for _, j in pairs]], path)
+
+
+def interpolation_figure(generator, path, rows=8, steps=10, seed=0):
+    """Each row walks in a straight line between two noise vectors (a
+    conditional model keeps one class a row): no sudden jumps means the
+    generator has not memorised isolated points."""
+    z = generator.noise(2 * rows, seed)
+    t = np.linspace(0.0, 1.0, steps, dtype=z.dtype)[None, :, None]
+    walks = ((1 - t) * z[:rows, None] + t * z[rows:, None]).reshape(rows * steps, -1)
+    labels = np.repeat(np.arange(rows) % 10, steps) if generator.conditional else None
+    return figures.interpolation_figure(list(generator.images(walks, labels).reshape(rows, steps, 1, 28, 28)), path)
+
+
+def class_swap_figure(generator, path, rows=8, seed=0):
+    """Fixed noise in each row, classes 0-9 across: a shared style per row
+    means the noise carries style and the class carries content."""
+    z = np.repeat(generator.noise(rows, seed), 10, axis=0)
+    labels = np.tile(np.arange(10), rows)
+    return figures.interpolation_figure(list(generator.images(z, labels).reshape(rows, 10, 1, 28, 28)), path)
