@@ -1,11 +1,9 @@
 """Evaluation figures with Pillow: rows of images (latent interpolations,
 class swaps) and samples beside their nearest training images."""
 import numpy as np
-from PIL import Image
 
 from gan_common.errors import UserError
-from gan_common.files import atomic_path
-from gan_common.images import to_uint8
+from gan_common.images import save_png, to_uint8
 
 SEPARATOR_GRAY = 128  # visible against both black and white backgrounds
 
@@ -17,7 +15,7 @@ def interpolation_figure(rows, path, gap=1, scale=2, value_range=(0.0, 1.0)):
     rows = [_cells(row, value_range) for row in rows]
     if not rows or not any(len(row) for row in rows):
         raise UserError('no images to draw; pass at least one non-empty row')
-    return _save(_layout(rows, gap), path, scale)
+    return save_png(_layout(rows, gap), path, scale)
 
 
 def neighbours_figure(samples, neighbours, path, pairs_per_row=8, gap=1, pair_gap=4, scale=2,
@@ -31,7 +29,7 @@ def neighbours_figure(samples, neighbours, path, pairs_per_row=8, gap=1, pair_ga
     line = np.full((samples.shape[1], gap, samples.shape[3]), SEPARATOR_GRAY, np.uint8)
     pairs = [np.concatenate([s, line, n], axis=1) for s, n in zip(samples, neighbours)]
     rows = [pairs[i:i + pairs_per_row] for i in range(0, len(pairs), max(1, pairs_per_row))]
-    return _save(_layout(rows, pair_gap), path, scale)
+    return save_png(_layout(rows, pair_gap), path, scale)
 
 
 def _cells(images, value_range):
@@ -59,10 +57,3 @@ def _layout(rows, gap):
     return canvas
 
 
-def _save(canvas, path, scale):
-    picture = Image.fromarray(canvas[..., 0] if canvas.shape[2] == 1 else canvas)
-    if scale != 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    with atomic_path(path) as tmp:
-        picture.save(tmp, format='PNG')
-    return path

@@ -30,8 +30,13 @@ def tile(images, rows=None, cols=None, padding=2, value_range=(0.0, 1.0)):
 
 def save_grid(images, path, rows=None, cols=None, value_range=(0.0, 1.0), scale=1):
     """Write ``images`` (N, C, H, W) as a grid PNG, atomically."""
-    grid = tile(images, rows, cols, value_range=value_range)
-    picture = Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid)
+    return save_png(tile(images, rows, cols, value_range=value_range), path, scale)
+
+
+def save_png(canvas, path, scale=1):
+    """Write an (H, W, C) uint8 canvas as a PNG (``scale``: nearest-neighbour
+    enlargement), atomically."""
+    picture = Image.fromarray(canvas[..., 0] if canvas.shape[2] == 1 else canvas)
     if scale != 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     with atomic_path(path) as tmp:

@@ -101,6 +101,8 @@ def summary_lines(result):
     lines = []
     if result['conditional']:
         lines.append(f'classifier accuracy (requested class): {pred["accuracy"]:.4f}   real: {real["accuracy"]:.4f}')
+        lines.append('  per class: ' + '  '.join(f'{c}: {a:.2f}' for c, a in enumerate(pred['per_class_accuracy'])
+                                                 if a is not None))
     lines += [
         f'classes covered: {pred["covered"]}/10   real: {real["covered"]}/10',
         'classifier score: {0[0]:.3f} ± {0[1]:.3f}   real: {1[0]:.3f} ± {1[1]:.3f}'.format(

@@ -23,7 +23,10 @@ SCRIPTS = Path(__file__).resolve().parent
 ENTRIES = {  # name -> (model, extra train.py arguments)
     'dcgan': ('dcgan', []),
     'gan': ('gan', []),
-    'cgan': ('cgan', []),
+    # With seed 0 the PyTorch float32 run reaches the book's dead end at iteration
+    # 1,600 (D outputs 1 for everything; Keras's clipped BCE then passes no
+    # gradient); seed 1 trains in both frameworks (see the README).
+    'cgan': ('cgan', ['--seed', '1']),
     'acgan': ('acgan', []),
     'acgan-fashion': ('acgan', ['--dataset', 'fashion-mnist']),
 }

@@ -101,6 +101,8 @@ def test_evaluate_a_sample_file(tmp_path, reference):
     result = run_script('evaluate.py', tmp_path / 'real.npz', '--out', tmp_path / 'eval', '--no-progress')
     scores = json.loads((tmp_path / 'eval' / 'evaluation.json').read_text())
     assert scores['predictions']['accuracy'] >= 0.95 and 'classifier accuracy' in result.stdout
+    per_class = next(line for line in result.stdout.splitlines() if 'per class:' in line)
+    assert len(per_class.split(':')) - 2 == len(set(labels.tolist()))  # one "c: accuracy" per class present
     assert {p.name for p in (tmp_path / 'eval').iterdir()} >= {'samples.png', 'neighbours.png', 'evaluation.json'}
 
 
