@@ -25,3 +25,21 @@ def assert_one_line_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+def snapshot_weight_difference(chainer_snapshot, torch_snapshot):
+    """Max |difference| between the networks of a Chainer .npz and a PyTorch
+    .pt training snapshot (parameters and BN statistics, matched by name)."""
+    import numpy as np
+    import torch
+    from gan_common.keymap import chainer_to_torch_key
+    state = torch.load(torch_snapshot, weights_only=True)['model']
+    with np.load(chainer_snapshot) as archive:
+        chainer = {k: archive[k] for k in archive.files if k.startswith('updater/model:')}
+    differences = []
+    for key, value in chainer.items():
+        if key.endswith('/N'):  # Chainer's N counts fine-tuning calls only; PyTorch counts every batch
+            continue
+        net, name = key.split(':', 1)[1].split('/', 1)
+        differences.append(float(np.abs(value - state[net][chainer_to_torch_key(name)].numpy()).max()))
+    return max(differences)
