@@ -1,7 +1,7 @@
 """The evaluation instrument (the committed classifiers), the scores of
 ``torch_impl.evaluation`` on cases with known answers (real test images,
-uniform noise, one repeated training image), and evaluate.py / report.py
-end to end on tiny runs."""
+uniform noise, one repeated training image), and evaluate.py, report.py and
+results.py's table end to end on tiny runs."""
 import json
 import shutil
 
@@ -130,16 +130,21 @@ def test_evaluate_a_checkpoint_writes_every_figure(acgan_runs, tmp_path):
     assert {'interpolation.png', 'class_swap.png', 'neighbours.png'} <= {p.name for p in tmp_path.iterdir()}
 
 
-def test_report_on_both_frameworks(acgan_runs, tmp_path):
+def test_report_on_both_frameworks_and_the_results_table(acgan_runs, tmp_path):
+    out = tmp_path / 'acgan-report'  # where results.py keeps the acgan entry's report
     run_script('report.py', acgan_runs / 'chainer', acgan_runs / 'torch', '--n', '100', '--parity-steps', '2',
-               '--out', tmp_path, '--no-progress')
-    report = (tmp_path / 'report.md').read_text()
+               '--out', out, '--no-progress')
+    report = (out / 'report.md').read_text()
     for fragment in ('| classifier accuracy (requested class) |', 'ms/iteration', '| float64 |',
                      'samples_side_by_side.png'):
         assert fragment in report
-    drift = json.loads((tmp_path / 'report.json').read_text())['parity']['float64']['final_param_drift']
+    scores = json.loads((out / 'report.json').read_text())
+    drift = scores['parity']['float64']['final_param_drift']
     print(f'report parity: float64 drift after 2 steps {drift:.2e}')
     assert drift < 1e-9
+    table = run_script('results.py', '--table-only', '--only', 'acgan', '--out', tmp_path).stdout
+    accuracy = ' / '.join(f"{scores['scores'][f]['predictions']['accuracy']:.3f}" for f in ('chainer', 'torch'))
+    assert f'| acgan | MNIST | {accuracy} |' in table, table
 
 
 def test_report_refuses_runs_in_the_wrong_order(acgan_runs, tmp_path):
