@@ -3,7 +3,6 @@
 Every problem a user can fix ends in a one-line ``UserError`` that names the
 file and says what to do. Command line: ``python scripts/download.py --help``.
 """
-import argparse
 import gzip
 import hashlib
 import http.client
@@ -20,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
-from gan_common.errors import UserError, exit_on_user_error
+from gan_common.errors import UserError
 from gan_common.files import atomic_path
 
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / 'data'
@@ -266,7 +265,7 @@ def _fetch(url, tmp, size, progress):
         raise _AttemptFailed(str(error) or type(error).__name__) from None
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- checking a copy
 
 def check_dataset(name, data_dir=None):
     """Verify every file of ``name`` and read both splits; return the folder and counts."""
@@ -274,35 +273,3 @@ def check_dataset(name, data_dir=None):
     verify_checksums(directory, name)
     counts = {split: len(load_idx_dataset(name, split, directory, verify=False)[1]) for split in SPLITS}
     return directory, counts
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog='python scripts/download.py',
-        description='Download MNIST or Fashion-MNIST (IDX .gz files, md5-checked), or check a copy.')
-    parser.add_argument('dataset', choices=list(DATASETS))
-    parser.add_argument('--dest', type=Path, default=REPO_DATA_DIR, metavar='DIR',
-                        help='parent folder; files go into DIR/<dataset>/ (default: %(default)s)')
-    parser.add_argument('--url', action='append', metavar='BASE',
-                        help='mirror base URL to use instead of the built-in ones (repeatable)')
-    parser.add_argument('--check', action='store_true',
-                        help='download nothing; verify an existing copy (exit status 0 if good, 1 if not)')
-    parser.add_argument('--data-dir', type=Path, metavar='DIR',
-                        help=f'with --check: the folder holding the files or its parent '
-                             f'(default: ${DATA_DIR_ENV}, then the repository data/)')
-    return parser
-
-
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.check:
-        directory, counts = check_dataset(args.dataset, args.data_dir)
-        sizes = ', '.join(f'{split} {count}' for split, count in counts.items())
-        print(f'{args.dataset} OK in {directory} ({sizes})')
-    else:
-        directory = download_dataset(args.dataset, args.dest / args.dataset, base_urls=args.url)
-        print(f'{args.dataset} ready in {directory}')
-
-
-if __name__ == '__main__':
-    exit_on_user_error(main)()

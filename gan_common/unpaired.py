@@ -18,7 +18,6 @@ larger domain of each split (1019 / 266 and 1231 / 309, as the TensorFlow
 CycleGAN port's ``DATASET_TO_SIZES`` lists them). A failed download leaves
 neither the zip nor a partial folder behind.
 """
-import argparse
 import os
 import shutil
 import sys
@@ -220,29 +219,3 @@ def check_unpaired(name, data_dir=None):
     except _AttemptFailed as failure:
         raise UserError(f'{root}: {failure}; download it again with `python scripts/download.py {name}`') from None
     return root, counts
-
-
-# ---------------------------------------------------------------- command line
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog='python scripts/download.py',
-        description='Download a CycleGAN dataset (zip, CRC32-, layout- and count-checked), or check a copy.')
-    parser.add_argument('dataset', choices=list(DOWNLOADS))
-    parser.add_argument('--dest', type=Path, default=REPO_DATA_DIR, metavar='DIR',
-                        help='parent folder; images go into DIR/<dataset>/trainA ... (default: %(default)s)')
-    parser.add_argument('--url', action='append', metavar='BASE',
-                        help='base URL to use instead of the authors\' server (repeatable)')
-    parser.add_argument('--check', action='store_true',
-                        help='download nothing; verify an existing copy (exit status 0 if good, 1 if not)')
-    parser.add_argument('--data-dir', type=Path, metavar='DIR',
-                        help=f'with --check: the folder holding the dataset or its parent (default: ${DATA_DIR_ENV}, then data/)')
-    return parser
-
-
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.check:
-        root, counts = check_unpaired(args.dataset, args.data_dir)
-        print(f'{args.dataset} OK in {root} ({", ".join(f"{k} {v}" for k, v in counts.items())})')
-    else:
-        print(f'{args.dataset} ready in {download_unpaired(args.dataset, args.dest, base_urls=args.url)}')

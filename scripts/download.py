@@ -1,4 +1,6 @@
-"""Download MNIST, Fashion-MNIST or a CycleGAN dataset into data/, or check a copy; see --help."""
+#!/usr/bin/env python
+"""Download MNIST, Fashion-MNIST (IDX .gz files, md5-checked) or a CycleGAN
+dataset (zip, CRC32-, layout- and count-checked) into data/, or check a copy."""
 import argparse
 import sys
 from pathlib import Path
@@ -9,28 +11,35 @@ from gan_common import idx, unpaired  # noqa: E402
 from gan_common.errors import exit_on_user_error  # noqa: E402
 
 
-def pick(argv):
-    """The module whose command line handles ``argv``'s dataset: IDX or unpaired."""
-    probe = argparse.ArgumentParser(add_help=False)
-    probe.add_argument('dataset', nargs='?')
-    for option in ('--dest', '--url', '--data-dir'):
-        probe.add_argument(option)
-    probe.add_argument('--check', action='store_true')
-    args, _ = probe.parse_known_args(argv)
-    return unpaired if args.dataset in unpaired.DOWNLOADS else idx
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('dataset', choices=[*idx.DATASETS, *unpaired.DOWNLOADS])
+    parser.add_argument('--dest', type=Path, default=idx.REPO_DATA_DIR, metavar='DIR',
+                        help='parent folder; the dataset goes into DIR/<dataset>/ (default: %(default)s)')
+    parser.add_argument('--url', action='append', metavar='BASE',
+                        help='base URL to use instead of the built-in ones (repeatable)')
+    parser.add_argument('--check', action='store_true',
+                        help='download nothing; verify an existing copy (exit status 0 if good, 1 if not)')
+    parser.add_argument('--data-dir', type=Path, metavar='DIR',
+                        help=f'with --check: the folder holding the dataset or its parent '
+                             f'(default: ${idx.DATA_DIR_ENV}, then the repository data/)')
+    return parser
 
 
+@exit_on_user_error
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ('-h', '--help'):
-        print(f'datasets: {", ".join(idx.DATASETS)} (IDX .gz files, md5-checked); '
-              f'{", ".join(unpaired.DOWNLOADS)} (CycleGAN zips).\n')
-        idx.build_parser().print_help()
-        print()
-        unpaired.build_parser().print_help()
-        return
-    pick(argv).main(argv)
+    args = build_parser().parse_args(argv)
+    is_cyclegan = args.dataset in unpaired.DOWNLOADS
+    if args.check:
+        check = unpaired.check_unpaired if is_cyclegan else idx.check_dataset
+        directory, counts = check(args.dataset, args.data_dir)
+        print(f'{args.dataset} OK in {directory} ({", ".join(f"{k} {v}" for k, v in counts.items())})')
+    elif is_cyclegan:
+        print(f'{args.dataset} ready in {unpaired.download_unpaired(args.dataset, args.dest, base_urls=args.url)}')
+    else:
+        directory = idx.download_dataset(args.dataset, args.dest / args.dataset, base_urls=args.url)
+        print(f'{args.dataset} ready in {directory}')
 
 
 if __name__ == '__main__':
-    exit_on_user_error(main)()
+    main()

@@ -1,7 +1,12 @@
-"""Running the project's scripts as a user would, in a subprocess."""
+"""Running the project's scripts as a user would, in a subprocess; a local
+HTTP server for the download tests; comparing training snapshots."""
+import contextlib
+import functools
+import http.server
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +30,30 @@ def assert_one_line_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_folder(root):
+    """Serve the folder ``root`` over HTTP on 127.0.0.1; yield its base URL."""
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_address[1]}/'
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def leftovers(directory):
+    """The sorted names in ``directory`` ([] when it does not exist)."""
+    directory = Path(directory)
+    return sorted(path.name for path in directory.iterdir()) if directory.exists() else []
 
 
 def snapshot_weight_difference(chainer_snapshot, torch_snapshot):

@@ -1,13 +1,10 @@
 """download_dataset and scripts/download.py against a real HTTP server on 127.0.0.1."""
-import functools
 import gzip
 import hashlib
-import http.server
 import socket
 import struct
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,7 @@ import pytest
 
 from gan_common import idx
 from gan_common.errors import UserError
+from tests.helpers import leftovers, serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
 MNIST_DIR = REPO / 'data' / 'mnist'
@@ -34,11 +32,6 @@ TINY_REGISTRY = {name: idx.KnownFile(hashlib.md5(data).hexdigest(), len(data))
                  for name, data in TINY_FILES.items()}
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server_root(tmp_path):
     """Serve ``root`` at the returned base URL; ``root/good/`` holds the tiny files."""
@@ -47,12 +40,8 @@ def server_root(tmp_path):
     (root / 'empty').mkdir()
     for name, data in TINY_FILES.items():
         (root / 'good' / name).write_bytes(data)
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    yield root, f'http://127.0.0.1:{server.server_address[1]}/'
-    server.shutdown()
-    server.server_close()
+    with serve_folder(root) as url:
+        yield root, url
 
 
 def closed_port_url():
@@ -64,10 +53,6 @@ def closed_port_url():
 
 def download(dest, *base_urls, progress=False):
     return idx.download_dataset('mnist', dest, base_urls=list(base_urls), progress=progress, files=TINY_REGISTRY)
-
-
-def leftovers(directory):
-    return sorted(path.name for path in directory.iterdir()) if directory.exists() else []
 
 
 def test_download_success_with_progress(server_root, tmp_path, capsys):

@@ -1,11 +1,8 @@
 """Unpaired image folders (gan_common.unpaired), the CycleGAN recipe's draws
 (gan_common.cycle), and downloading a CycleGAN zip from a local HTTP server."""
 import functools
-import http.server
 import io
-import threading
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +11,7 @@ from PIL import Image
 from gan_common import cycle, unpaired
 from gan_common.errors import UserError
 from gan_common.streams import RandomStream
-from tests.helpers import REPO, assert_one_line_error, run_script
+from tests.helpers import REPO, assert_one_line_error, leftovers, run_script, serve_folder
 
 MINI = REPO.parent / 'shared' / 'data' / 'horse2zebra-mini'
 
@@ -172,25 +169,12 @@ def zip_bytes(name, counts=(2, 2, 1, 1), prefix=None, corrupt=False):
     return bytes(data)
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server(tmp_path):
     root = tmp_path / 'served'
     root.mkdir()
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    yield root, f'http://127.0.0.1:{httpd.server_address[1]}/'
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def leftovers(directory):
-    return sorted(p.name for p in Path(directory).iterdir()) if Path(directory).exists() else []
+    with serve_folder(root) as url:
+        yield root, url
 
 
 def test_download_unpacks_a_good_zip(server, tmp_path):
