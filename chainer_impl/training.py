@@ -104,15 +104,17 @@ class GANUpdater(training.updaters.StandardUpdater):
     def serialize(self, serializer):
         super().serialize(serializer)
         serializer('meta', json.dumps(self.meta))
-        saving = not isinstance(serializer, chainer.serializer.Deserializer)
+        loading = isinstance(serializer, chainer.serializer.Deserializer)
         for name, value in stateful(self.step_kwargs).items():  # the image pools
-            state = value.get_state() if saving else {}
-            for key in (state if saving else value.get_state()):
-                loaded = serializer(f'extras/{name}/{key}', state[key] if saving else None)
-                if not saving and loaded is not None:
-                    state[key] = loaded
-            if not saving and state:
-                value.set_state(state)
+            current = value.get_state()
+            if not loading:
+                for key, array in current.items():
+                    serializer(f'extras/{name}/{key}', array)
+                continue
+            loaded = {key: serializer(f'extras/{name}/{key}', None) for key in current}
+            loaded = {key: array for key, array in loaded.items() if array is not None}
+            if loaded:
+                value.set_state(loaded)
 
 
 class JsonlLog(training.Extension):
