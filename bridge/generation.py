@@ -1,37 +1,51 @@
-"""A trained generator of either framework behind one interface, for the
-tools that only need its images (sample.py, evaluate.py): the framework is
-read from the checkpoint's suffix, and images come back in [0, 1]."""
+"""Trained networks of either framework behind one interface, for the tools
+that only run them (sample.py, evaluate.py, translate.py): the framework is
+read from the checkpoint's suffix."""
 import numpy as np
 
-from gan_common.checkpoints import framework_of
+from gan_common.checkpoints import framework_of, single_generator_error
 from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec
 from gan_common.errors import UserError
 from gan_common.recipes import cycle_labels
 from gan_common.streams import RandomStream
 
 
-class TrainedGenerator:
-    """``meta`` (the checkpoint's model and config), ``conditional``, and
-    ``images(z, labels)`` in [0, 1] (eval mode: BN running statistics)."""
+class TrainedNetworks:
+    """``meta`` (the checkpoint's model and config), ``networks`` by the
+    recipe's names, ``recipe``, and ``run(name, *inputs)``: one network in
+    test mode (BN running statistics), as NumPy."""
 
     def __init__(self, path, device='cpu'):
         gpu = parse_device(device)
         if framework_of(path) == 'chainer':
-            from chainer_impl.checkpoint import load_networks
+            from chainer_impl.checkpoint import load_named_networks
             from chainer_impl.models import MODULES
             from chainer_impl.training import generate
-            self.meta, self.gen, _ = load_networks(path, device=chainer_device_spec(gpu))
+            self.meta, self.networks = load_named_networks(path, device=chainer_device_spec(gpu))
         else:
-            from torch_impl.checkpoint import load_networks
+            from torch_impl.checkpoint import load_named_networks
             from torch_impl.models import MODULES
             from torch_impl.training import generate
-            self.meta, self.gen, _ = load_networks(path, device=torch_device_spec(gpu))
+            self.meta, self.networks = load_named_networks(path, device=torch_device_spec(gpu))
         self.path = path
         self.model = self.meta['model']
         self.config = self.meta['config']
         self.recipe = MODULES[self.model].RECIPE
-        self.conditional = self.recipe.conditional
         self._generate = generate
+
+    def run(self, name, *inputs):
+        return self._generate(self.networks[name], *inputs)
+
+
+class TrainedGenerator(TrainedNetworks):
+    """A single-generator model (not CycleGAN): ``conditional``, ``noise``,
+    and ``images(z, labels)`` in [0, 1]."""
+
+    def __init__(self, path, device='cpu'):
+        super().__init__(path, device)
+        if 'gen' not in self.networks:
+            raise single_generator_error(path, self.meta)
+        self.conditional = self.recipe.conditional
 
     def noise(self, n, seed=0):
         """z drawn as the model was trained on it."""
@@ -39,7 +53,7 @@ class TrainedGenerator:
 
     def raw(self, z, labels=None):
         """Generator output in the model's own value range."""
-        return self._generate(self.gen, z, labels if self.conditional else None)
+        return self.run('gen', z, labels if self.conditional else None)
 
     def images(self, z, labels=None, batch_size=500):
         low, high = self.config['value_range']

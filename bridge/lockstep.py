@@ -58,12 +58,6 @@ class Lockstep:
         self.t_kwargs = self.recipe.step_kwargs(config, RandomStream(config['seed'] + 2))
         self.iteration = 0
 
-    # the GAN models' two networks under their earlier attribute names
-    c_gen = property(lambda self: self.c_nets['gen'])
-    c_dis = property(lambda self: self.c_nets['dis'])
-    t_gen = property(lambda self: self.t_nets['gen'])
-    t_dis = property(lambda self: self.t_nets['dis'])
-
     def _meta(self, framework):
         return {'model': self.config['model'], 'framework': framework, 'config': self.config}
 

@@ -9,7 +9,7 @@ import chainer
 import numpy as np
 
 from chainer_impl.models import MODULES
-from gan_common.checkpoints import check_meta, require_file, single_generator_error, unreadable
+from gan_common.checkpoints import check_meta, require_file, unreadable
 
 MODEL_PREFIX = 'updater/model:{}/'
 OPTIMIZER_PREFIX = 'updater/optimizer:{}/'
@@ -49,12 +49,6 @@ def build_named_networks(meta, device=None):
     return networks
 
 
-def build_networks(meta, device=None):
-    """Generator and Discriminator as the run that wrote ``meta`` built them
-    (CycleGAN: its four networks, in ``RECIPE.networks`` order)."""
-    return tuple(build_named_networks(meta, device).values())
-
-
 def load_state(link, arrays, prefix=''):
     """Load ``prefix``-keyed arrays into ``link``; a missing key or a wrong
     shape is an error (extra keys are ignored, as in ``load_npz``)."""
@@ -79,11 +73,3 @@ def load_named_networks(path, model=None, device=None):
     except (KeyError, ValueError) as error:
         raise unreadable(path, error, 'chainer') from None
     return meta, networks
-
-
-def load_networks(path, model=None, device=None):
-    """(meta, gen, dis) with the snapshot's weights and BN statistics."""
-    meta, networks = load_named_networks(path, model, device)
-    if 'gen' not in networks:
-        raise single_generator_error(path, meta)
-    return meta, networks['gen'], networks['dis']

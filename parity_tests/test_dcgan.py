@@ -179,7 +179,7 @@ def test_100_step_trajectory_float64():
 def chainer_float64_twin(run):
     """Chainer networks and Adams in float64, from the float32 run's initial weights."""
     twin = []
-    for chain in (run.c_gen, run.c_dis):
+    for chain in (run.c_nets['gen'], run.c_nets['dis']):
         with chainer.using_config('dtype', np.float64):
             copy = type(chain)()
         for (_, p64), (_, p32) in zip(sorted(copy.namedparams()), sorted(chain.namedparams())):
@@ -210,7 +210,7 @@ def test_float32_drift_is_no_larger_than_chainers_own_float32_rounding():
         z = run.stream.uniform(-1.0, 1.0, (len(x_real), C.Z_DIM), np.float64)
         C.train_step(gen64, dis64, opt_gen64, opt_dis64, x_real, z)
         if step in (1, 10, 100):
-            own = drift_between([run.c_gen, run.c_dis], [gen64, dis64])
+            own = drift_between([run.c_nets['gen'], run.c_nets['dis']], [gen64, dis64])
             print(f'step {step}: PyTorch f32 vs Chainer f32 drift {row["param_drift"]:.2e}, '
                   f'Chainer f32 vs Chainer f64 drift {own:.2e}, loss diff {row["loss_diff"]:.2e}')
             # Adam's first step moves each weight by about alpha in the sign of

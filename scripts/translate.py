@@ -24,10 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gan_common.checkpoints import framework_of  # noqa: E402
+from bridge.generation import TrainedNetworks  # noqa: E402
 from gan_common.cycle import GENERATOR_SIZE_RULES  # noqa: E402
 from gan_common.datasets import SCALINGS  # noqa: E402
-from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
 from gan_common.files import atomic_path, ensure_writable_dir  # noqa: E402
 from gan_common.images import to_uint8  # noqa: E402
@@ -52,26 +51,11 @@ def build_parser():
 
 def load(path, device):
     """(config, run(name, x) -> NumPy): the checkpoint's generators in test mode."""
-    gpu = parse_device(device)
-    if framework_of(path) == 'chainer':
-        from chainer_impl.checkpoint import load_named_networks, read_snapshot
-        from chainer_impl.training import generate
-        meta = read_snapshot(path)[1]
-        _require_cyclegan(path, meta)
-        _, networks = load_named_networks(path, device=chainer_device_spec(gpu))
-    else:
-        from torch_impl.checkpoint import load_named_networks, read_checkpoint
-        from torch_impl.training import generate
-        meta = read_checkpoint(path)['meta']
-        _require_cyclegan(path, meta)
-        _, networks = load_named_networks(path, device=torch_device_spec(gpu))
-    return meta['config'], lambda name, x: generate(networks[name], x)
-
-
-def _require_cyclegan(path, meta):
-    if meta['model'] != 'cyclegan':
-        raise UserError(f'{path} is a {meta["model"]} checkpoint; translate.py needs a cyclegan one '
+    networks = TrainedNetworks(path, device)
+    if networks.model != 'cyclegan':
+        raise UserError(f'{path} is a {networks.model} checkpoint; translate.py needs a cyclegan one '
                         '(draw samples from the others with scripts/sample.py)')
+    return networks.config, networks.run
 
 
 def fit(pixels, config, how):

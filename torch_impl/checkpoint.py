@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import torch
 
-from gan_common.checkpoints import check_meta, require_file, single_generator_error, unreadable
+from gan_common.checkpoints import check_meta, require_file, unreadable
 from torch_impl.models import MODULES
 
 
@@ -33,12 +33,6 @@ def build_named_networks(meta, device='cpu'):
     return {name: network.to(device=device, dtype=dtype) for name, network in networks.items()}
 
 
-def build_networks(meta, device='cpu'):
-    """Generator and Discriminator as the run that wrote ``meta`` built them
-    (CycleGAN: its four networks, in ``RECIPE.networks`` order)."""
-    return tuple(build_named_networks(meta, device).values())
-
-
 def load_named_networks(path, model=None, device='cpu'):
     """(meta, {name: network}) with the checkpoint's weights and BN statistics."""
     state = read_checkpoint(path, model)
@@ -49,11 +43,3 @@ def load_named_networks(path, model=None, device='cpu'):
     except (KeyError, RuntimeError) as error:
         raise unreadable(path, error, 'torch') from None
     return state['meta'], networks
-
-
-def load_networks(path, model=None, device='cpu'):
-    """(meta, gen, dis) with the checkpoint's weights and BN statistics."""
-    meta, networks = load_named_networks(path, model, device)
-    if 'gen' not in networks:
-        raise single_generator_error(path, meta)
-    return meta, networks['gen'], networks['dis']
