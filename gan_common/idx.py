@@ -159,15 +159,20 @@ def load_idx_dataset(name, split='train', data_dir=None, verify=True):
 
 # ---------------------------------------------------------------- finding and checking
 
-def find_dataset_dir(name, data_dir=None):
-    """Return the folder holding ``name``'s files: ``data_dir``, then $GAN_DATA_DIR
-    (each either that folder or a parent holding ``<name>/``), then the repo's data/."""
-    files = get_dataset(name).files
+def candidate_dirs(name, data_dir=None):
+    """Where dataset ``name`` may be, in order: ``data_dir``, then $GAN_DATA_DIR
+    (each either that folder or a parent holding ``<name>/``), then the repo's data/<name>."""
     candidates = []
     for base in (data_dir, os.environ.get(DATA_DIR_ENV)):
         if base:
             candidates += [Path(base), Path(base) / name]
-    candidates.append(REPO_DATA_DIR / name)
+    return candidates + [REPO_DATA_DIR / name]
+
+
+def find_dataset_dir(name, data_dir=None):
+    """Return the first of ``candidate_dirs`` holding ``name``'s files."""
+    files = get_dataset(name).files
+    candidates = candidate_dirs(name, data_dir)
     for directory in candidates:
         missing = [f for f in files if not (directory / f).is_file()]
         if len(missing) < len(files):

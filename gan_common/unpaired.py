@@ -32,7 +32,7 @@ from PIL import Image, UnidentifiedImageError
 
 from gan_common.errors import UserError
 from gan_common.files import atomic_path
-from gan_common.idx import DATA_DIR_ENV, REPO_DATA_DIR, _AttemptFailed, _fetch
+from gan_common.idx import _AttemptFailed, _fetch, candidate_dirs
 
 EXTENSIONS = ('.jpg', '.jpeg', '.png')
 FOLDERS = {'train': ('trainA', 'trainB'), 'test': ('testA', 'testB')}
@@ -91,11 +91,7 @@ def load_folder(folder, size, limit=None):
 def find_unpaired_dir(dataset, data_dir=None):
     """``dataset`` is a folder holding trainA/ trainB/, or the name of one under
     ``data_dir``, $GAN_DATA_DIR or the repository's data/."""
-    candidates = [Path(dataset)]
-    for base in (data_dir, os.environ.get(DATA_DIR_ENV)):
-        if base:
-            candidates += [Path(base), Path(base) / dataset]
-    candidates.append(REPO_DATA_DIR / dataset)
+    candidates = [Path(dataset), *candidate_dirs(dataset, data_dir)]
     for directory in candidates:
         if (directory / 'trainA').is_dir() or (directory / 'trainB').is_dir():
             return directory
