@@ -16,6 +16,16 @@ only where the running stack lacks what Chainer expects:
   float64 as they did under NumPy 1;
 * ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
   a dtype; the one helper that does so sees a view of NumPy that still has it.
+
+``prepare_chainermn()`` (called by ``chainer_impl.distributed`` before it
+imports ChainerMN, which needs mpi4py) handles ChainerMN's two problems:
+
+* it reads mpi4py's private ``MPI._typedict`` at import time (checked, and
+  filled from the public datatypes where an mpi4py lacks it);
+* its ``unpack_params`` calls ``xp.array(..., copy=False, dtype=...)`` to cast
+  gradients to the transfer dtype, which NumPy 2 (and CuPy 14) refuse when the
+  cast needs a copy; it is replaced by one that copies only when needed, as
+  ``copy=False`` meant under NumPy 1.
 """
 import importlib
 import importlib.metadata
@@ -124,6 +134,52 @@ def _give_resize_images_numpy_float():
     module.compute_indices_and_weights = types.FunctionType(
         compute.__code__, dict(compute.__globals__, numpy=view), compute.__name__,
         compute.__defaults__, compute.__closure__)
+
+
+# ---------------------------------------------------------------- ChainerMN
+MPI_TYPECODES = {'i': np.int32, 'l': np.int64, 'f': np.float32, 'd': np.float64}  # what ChainerMN looks up
+
+
+def _give_mpi4py_typedict():
+    from mpi4py import MPI
+    public = {'i': MPI.INT, 'l': MPI.LONG, 'f': MPI.FLOAT, 'd': MPI.DOUBLE}
+    typedict = getattr(MPI, '_typedict', None)
+    if typedict is None:
+        typedict = MPI._typedict = {}
+    for code, dtype in MPI_TYPECODES.items():
+        if code not in typedict:
+            typedict[code] = public[code]
+        if typedict[code].Get_size() != np.dtype(dtype).itemsize:
+            raise ImportError(f'mpi4py maps {code!r} to {typedict[code].Get_size()} bytes, '
+                              f'ChainerMN expects {np.dtype(dtype)}; install the pinned mpi4py')
+
+
+def unpack_params_copying_when_needed(params, attr_name, buffer, transfer_dtype, zero_fill, stream=None):
+    """ChainerMN's ``_memory_utility.unpack_params`` (pack each parameter's
+    ``attr_name`` array into ``buffer``, cast to ``transfer_dtype``, one after
+    another), casting with ``asarray``: NumPy 2 and CuPy 14 raise on
+    ``array(..., copy=False)`` whenever the cast must copy."""
+    offset = 0
+    for param in params:
+        array = getattr(param, attr_name)
+        if array is None and attr_name == 'grad' and zero_fill:
+            array = param.xp.empty_like(param.data)
+            setattr(param, attr_name, array)
+        nbytes = array.size * np.dtype(transfer_dtype).itemsize
+        cast = array if array.dtype == transfer_dtype else param.xp.asarray(array, dtype=transfer_dtype)
+        buffer.to_device(cast, nbytes, offset, stream)
+        offset += nbytes
+        if cast is not array:
+            getattr(param, attr_name)[...] = cast.astype(array.dtype)  # as ChainerMN: write the cast back
+
+
+def prepare_chainermn():
+    """Import ChainerMN with its mpi4py and NumPy 2 problems handled; returns the module."""
+    _give_mpi4py_typedict()
+    import chainermn
+    from chainermn.communicators import _memory_utility  # its users call it through the module
+    _memory_utility.unpack_params = unpack_params_copying_when_needed
+    return chainermn
 
 
 def install():

@@ -7,9 +7,11 @@ each also has `quick`, and cyclegan has `paper`.
 
 Example: python scripts/train.py --model dcgan --framework chainer --preset quick
          python scripts/train.py --model cyclegan --framework torch --preset quick --dataset DIR --threads 1
+         python scripts/train.py --model gan --framework torch --workers 2 --threads 1   (data parallel)
 """
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gan_common.cli import add_model_arguments, load_training_data, make_config, positive  # noqa: E402
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
-from gan_common.rundir import create_run_dir  # noqa: E402
+from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard, check_resumable, launch_command, launched_world  # noqa: E402
+from gan_common.rundir import create_run_dir, read_json  # noqa: E402
+
+PREPARED_RUN_DIR = 'GANPORT_PREPARED_RUN_DIR'  # set by the launching train.py for its ranks
 
 
 def build_parser():
@@ -42,12 +47,23 @@ def build_parser():
     parser.add_argument('--threads', type=int, default=None,
                         help="PyTorch's CPU threads (torch.set_num_threads; default: PyTorch's). On a busy CPU 1 "
                              "can be many times faster for small batches; for Chainer set OPENBLAS_NUM_THREADS")
+    parser.add_argument('--workers', type=int, default=1,
+                        help='data-parallel ranks (ChainerMN under mpiexec, PyTorch DDP under torchrun), '
+                             'started by train.py itself; the global --batch-size is split across them')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='with --workers: batch normalisation over the global batch (ChainerMN '
+                             'MultiNodeBatchNormalization / torch SyncBatchNorm, GPU only) instead of per rank')
     return parser
 
 
 def make_train_config(args):
     config = make_config(args, args.dtype)
-    config.update(framework=args.framework, progress=not args.no_progress)
+    config.update(framework=args.framework, progress=not args.no_progress,
+                  workers=positive('workers', args.workers), sync_bn=args.sync_bn)
+    if args.sync_bn and args.workers == 1:
+        raise UserError('--sync-bn needs --workers N with N > 1')
+    if args.sync_bn and args.framework == 'torch' and not config['torch_device'].startswith('cuda'):
+        raise UserError(TORCH_SYNC_BN_NEEDS_GPU)
     for key in ('log_every', 'sample_every', 'snapshot_every'):
         value = getattr(args, key)
         if value is not None:
@@ -78,9 +94,18 @@ def main(argv=None):
         raise UserError(f'{args.resume_from} is a {FRAMEWORK_NAME[framework_of(args.resume_from)]} checkpoint; '
                         f'convert it first: python scripts/convert.py {args.resume_from} OUT')
     out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{config["preset"]}')
+    rank, size = launched_world()
+    if size == 1:
+        Shard(0, config['workers']).check_batch_size(config['batch_size'])
+        if args.resume and os.path.exists(os.path.join(out, 'config.json')):
+            check_resumable(read_json(os.path.join(out, 'config.json')), config['workers'])
     images, labels = load_training_data(config, args.data_dir)
     set_length(config)
-    create_run_dir(out, config, resume=args.resume)
+    if rank == 0 and os.environ.get(PREPARED_RUN_DIR) != os.path.abspath(out):
+        create_run_dir(out, config, resume=args.resume)
+    if config['workers'] > 1 and size == 1:
+        launch_ranks(args.framework, config['workers'], out, argv)
+        return
     if args.framework == 'chainer':
         from chainer_impl.training import train
     else:
@@ -89,7 +114,17 @@ def main(argv=None):
             torch.set_num_threads(positive('threads', args.threads))
         from torch_impl.training import train
     train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
-    print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
+    if rank == 0:
+        print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
+
+
+def launch_ranks(framework, workers, out, argv):
+    """Run this command line again as ``workers`` ranks (the run directory is ready)."""
+    command = launch_command(framework, workers, os.path.abspath(__file__), sys.argv[1:] if argv is None else argv)
+    environment = dict(os.environ, **{PREPARED_RUN_DIR: os.path.abspath(out)})
+    if subprocess.run(command, env=environment).returncode:
+        raise UserError(f'a rank of the {workers}-rank run failed (its message is above); '
+                        f'fix that and rerun, with --resume to continue from the last snapshot in {out}')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,272 @@
+"""Data-parallel training, ``train.py --workers 2``: ChainerMN (mpiexec, the
+``naive`` communicator) and PyTorch DDP (torchrun, gloo) on this CPU, float64,
+tiny runs; the engines' quirks; ChainerMN's compatibility fixes; the shards.
+
+The semantics pinned here: without batch normalisation two ranks take the
+single process's steps; with it, each rank normalises with its own batch's
+statistics in both frameworks (so ChainerMN and DDP agree with each other,
+not with the single process), and cross-rank BN brings back the single
+process."""
+import importlib.util
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.helpers import assert_one_line_error, run_script, snapshot_weight_difference
+
+HAVE_MPI = importlib.util.find_spec('mpi4py') is not None
+needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason='no mpi4py/MPI: pip install -e ".[mpi]" (MPICH and mpi4py wheels)')
+FRAMEWORKS = [pytest.param('chainer', marks=needs_mpi), 'torch']
+SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
+TIGHT = 1e-10  # float64, 20 steps
+
+
+def train(framework, out, *extra, workers=1):
+    return run_script('train.py', '--framework', framework, '--batch-size', '8', '--dtype', 'float64',
+                      '--log-every', '1', '--sample-every', '1000', '--no-progress', '--threads', '1',
+                      '--workers', workers, '--out', out, *extra)
+
+
+def snapshot(run, framework, iteration):
+    return run / f'snapshot_iter_{iteration}.{SUFFIX[framework]}'
+
+
+def network_difference(framework, a, b):
+    """Max |difference| between the networks of two snapshots of one framework."""
+    if framework == 'chainer':
+        with np.load(a) as x, np.load(b) as y:
+            keys = [k for k in x.files if k.startswith('updater/model:') and not k.endswith('/N')]
+            return max(float(np.abs(x[k] - y[k]).max()) for k in keys)
+    import torch
+    x, y = (torch.load(p, weights_only=True)['model'] for p in (a, b))
+    return max(float((x[n][k].double() - y[n][k].double()).abs().max()) for n in x for k in x[n])
+
+
+# ---------------------------------------------------------------- the vanilla GAN: N ranks = 1 process
+@pytest.fixture(scope='module')
+def gan_runs(tmp_path_factory):
+    made = {}
+
+    def get(framework):
+        if framework not in made:
+            root = tmp_path_factory.mktemp(f'gan-{framework}')
+            for workers in (1, 2):
+                train(framework, root / str(workers), '--model', 'gan', '--iterations', '20',
+                      '--snapshot-every', '10', workers=workers)
+            made[framework] = root
+        return made[framework]
+    return get
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_vanilla_gan_on_two_ranks_equals_the_single_process(gan_runs, framework):
+    root = gan_runs(framework)
+    diff = network_difference(framework, snapshot(root / '1', framework, 20), snapshot(root / '2', framework, 20))
+    print(f'{framework}: 2 ranks vs 1 process, global batch 8, 20 steps, float64: max |diff| = {diff:.3e}')
+    assert diff <= TIGHT
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_rank_zero_alone_writes(gan_runs, framework):
+    run = gan_runs(framework) / '2'
+    log = (run / 'log.jsonl').read_text().splitlines()
+    assert [int(line.split('"iteration": ')[1].split(',')[0]) for line in log] == list(range(1, 21))
+    assert sorted(p.name for p in run.glob('snapshot_iter_*')) == sorted(
+        snapshot(run, framework, i).name for i in (10, 20))
+    assert (run / 'loss.png').is_file() and list((run / 'samples').iterdir())
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_two_rank_resume_continues_exactly(gan_runs, tmp_path, framework):
+    run = tmp_path / 'run'
+    shutil.copytree(gan_runs(framework) / '2', run)
+    snapshot(run, framework, 20).unlink()
+    train(framework, run, '--model', 'gan', '--iterations', '20', '--snapshot-every', '10', '--resume', workers=2)
+    diff = network_difference(framework, snapshot(run, framework, 20), snapshot(gan_runs(framework) / '2', framework, 20))
+    print(f'{framework}: 2 ranks resumed at 10 vs straight to 20: max |diff| = {diff:.3e}')
+    assert diff <= 1e-12
+
+
+def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
+    run = tmp_path / 'run'
+    run.mkdir()
+    (run / 'config.json').write_text('{"workers": 2}')
+    result = run_script('train.py', '--model', 'gan', '--framework', 'torch', '--resume', '--out', run, check=False)
+    assert_one_line_error(result, '--workers 2')
+
+
+@pytest.mark.parametrize('extra, fragment', [(['--workers', '3'], 'multiple of --workers 3'),
+                                             (['--sync-bn'], '--sync-bn needs --workers'),
+                                             (['--workers', '2', '--sync-bn'], 'needs GPUs')])
+def test_bad_parallel_options_are_one_line(tmp_path, extra, fragment):
+    result = run_script('train.py', '--model', 'dcgan', '--framework', 'torch', '--batch-size', '8',
+                        '--out', tmp_path / 'run', *extra, check=False)
+    assert_one_line_error(result, fragment)
+    assert not (tmp_path / 'run').exists()
+
+
+# ---------------------------------------------------------------- batch normalisation (DCGAN)
+@pytest.fixture(scope='module')
+def dcgan_start(tmp_path_factory):
+    """One single-process Chainer step of the blog DCGAN, and its PyTorch copy:
+    both frameworks continue from the same weights, Adam state and stream."""
+    root = tmp_path_factory.mktemp('dcgan')
+    train('chainer', root / 'start', '--model', 'dcgan', '--iterations', '1')
+    run_script('convert.py', root / 'start' / 'snapshot_iter_1.npz', root / 'start.pt')
+    return root
+
+
+def continue_dcgan(root, framework, name, *extra, workers=1):
+    start = root / 'start' / 'snapshot_iter_1.npz' if framework == 'chainer' else root / 'start.pt'
+    train(framework, root / name, '--model', 'dcgan', '--iterations', '3', '--resume-from', start, *extra,
+          workers=workers)
+    return snapshot(root / name, framework, 3)
+
+
+@needs_mpi
+def test_per_rank_batch_norm_chainermn_equals_ddp(dcgan_start):
+    chainer = continue_dcgan(dcgan_start, 'chainer', 'chainer-2', workers=2)
+    torch = continue_dcgan(dcgan_start, 'torch', 'torch-2', workers=2)
+    single = continue_dcgan(dcgan_start, 'chainer', 'chainer-1')
+    between = snapshot_weight_difference(chainer, torch)
+    from_single = network_difference('chainer', chainer, single)
+    print(f'DCGAN, 2 more steps on 2 ranks, float64: ChainerMN vs DDP max |diff| = {between:.3e}; '
+          f'2 ranks (per-rank BN) vs 1 process: {from_single:.3e}')
+    assert between <= 1e-10
+    assert from_single > 1e-6  # per-rank statistics are not the global batch's
+
+
+@needs_mpi
+def test_cross_rank_batch_norm_equals_the_single_process(dcgan_start):
+    synced = continue_dcgan(dcgan_start, 'chainer', 'chainer-2-sync', '--sync-bn', workers=2)
+    single = dcgan_start / 'chainer-1' / 'snapshot_iter_3.npz'
+    if not single.exists():
+        single = continue_dcgan(dcgan_start, 'chainer', 'chainer-1')
+    diff = network_difference('chainer', synced, single)
+    print(f'DCGAN, 2 ranks with MultiNodeBatchNormalization vs 1 process: max |diff| = {diff:.3e}')
+    assert diff <= TIGHT
+
+
+def cuda_devices():
+    try:
+        import torch
+        return torch.cuda.device_count()
+    except Exception:
+        return 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(cuda_devices() < 2, reason='needs 2 CUDA GPUs (NCCL puts one rank on each; none here)')
+def test_sync_batch_norm_on_gpus_equals_chainer_single_process(dcgan_start):
+    synced = continue_dcgan(dcgan_start, 'torch', 'torch-2-sync', '--sync-bn', '--device', 'cuda', workers=2)
+    single = continue_dcgan(dcgan_start, 'chainer', 'chainer-1-gpu-check')
+    diff = snapshot_weight_difference(single, synced)
+    print(f'DCGAN, 2 GPUs with SyncBatchNorm (NCCL) vs Chainer 1 process: max |diff| = {diff:.3e}')
+    assert diff <= 1e-9
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(cuda_devices() < 2 or importlib.util.find_spec('cupy') is None or not HAVE_MPI,
+                    reason='needs 2 CUDA GPUs, CuPy and MPI (pure_nccl)')
+def test_pure_nccl_vanilla_gan_equals_the_single_process(tmp_path):
+    for workers in (1, 2):
+        train('chainer', tmp_path / str(workers), '--model', 'gan', '--iterations', '20', '--device', 'cuda',
+              workers=workers)
+    diff = network_difference('chainer', snapshot(tmp_path / '1', 'chainer', 20), snapshot(tmp_path / '2', 'chainer', 20))
+    print(f'pure_nccl, 2 GPUs vs 1: max |diff| = {diff:.3e}')
+    assert diff <= TIGHT
+
+
+# ---------------------------------------------------------------- the engines' quirks, in one process
+@needs_mpi
+def test_chainermn_first_update_only_broadcasts_and_the_wrapper_steps():
+    import chainer
+    from chainer_impl import compat, gan
+    from chainer_impl.distributed import broadcast_parameters
+    chainermn = compat.prepare_chainermn()
+    comm = chainermn.create_communicator('naive')
+
+    def one_update(prepare):
+        np.random.seed(0)
+        link = gan.Discriminator()
+        before = {name: p.array.copy() for name, p in link.namedparams()}
+        optimizer = chainermn.create_multi_node_optimizer(gan.make_optimizer(link), comm)
+        prepare(optimizer)
+        x = np.random.RandomState(1).uniform(-1, 1, (4, 784)).astype(np.float32)
+        link.cleargrads()
+        chainer.functions.sum(link(x)).backward()
+        optimizer.update()
+        return max(float(np.abs(p.array - before[name]).max()) for name, p in link.namedparams())
+
+    untouched = one_update(lambda optimizer: None)
+    stepped = one_update(broadcast_parameters)
+    print(f'first update(): plain multi-node optimizer moves the weights by {untouched:.3e}, '
+          f'after broadcast_parameters by {stepped:.3e}')
+    assert untouched == 0.0 and stepped > 1e-6
+
+
+# ---------------------------------------------------------------- ChainerMN on NumPy 2 and the pinned mpi4py
+@needs_mpi
+def test_mpi4py_typedict_has_what_chainermn_reads():
+    from mpi4py import MPI
+    from chainer_impl import compat
+    compat.prepare_chainermn()
+    for code, dtype in compat.MPI_TYPECODES.items():
+        assert MPI._typedict[code].Get_size() == np.dtype(dtype).itemsize
+
+
+class RecordingBuffer:
+    def __init__(self):
+        self.parts = []
+
+    def to_device(self, array, nbytes, offset, stream=None):
+        self.parts.append((np.array(array), nbytes, offset))
+
+
+@needs_mpi
+def test_unpack_params_casts_where_numpy2_refuses_copy_false():
+    import chainer
+    from chainer_impl import compat
+    compat.prepare_chainermn()
+    from chainermn.communicators import _memory_utility
+    params = [chainer.Parameter(np.arange(3, dtype=np.float64)), chainer.Parameter(np.ones((2, 2), np.float64))]
+    for p in params:
+        p.grad = p.array * 0.5
+    if np.lib.NumpyVersion(np.__version__) >= '2.0.0':
+        with pytest.raises(ValueError):
+            np.array(params[0].grad, copy=False, dtype=np.float32)  # what ChainerMN's own line does
+    buffer = RecordingBuffer()
+    assert _memory_utility.unpack_params is compat.unpack_params_copying_when_needed
+    _memory_utility.unpack_params(params, 'grad', buffer, np.float32, zero_fill=False)
+    assert [(a.dtype, n, o) for a, n, o in buffer.parts] == [(np.float32, 12, 0), (np.float32, 16, 12)]
+    np.testing.assert_array_equal(buffer.parts[0][0], [0, 0.5, 1])
+    assert params[0].grad.dtype == np.float64
+
+
+# ---------------------------------------------------------------- shards of the shared stream
+@pytest.mark.parametrize('model', ['dcgan', 'gan', 'cgan', 'acgan'])
+def test_the_ranks_batches_together_are_the_single_process_batch(model):
+    from gan_common.parallel import Shard
+    from gan_common.presets import get_preset, default_preset
+    from gan_common.recipes import Recipe  # noqa: F401  (the recipes below are Recipe instances)
+    from gan_common.streams import RandomStream
+    from torch_impl.models import MODULES
+    recipe = MODULES[model].RECIPE
+    config = dict(get_preset(model, default_preset(model)), seed=3, dtype='float64', batch_size=6, classes=None)
+    images = np.random.RandomState(0).rand(30, 1, 28, 28)
+    labels = np.arange(30) % 10
+
+    def three_iterations(shard):
+        stream = RandomStream(config['seed'])
+        batches = recipe.batches(images, config, stream)
+        draw = shard.drawer(recipe.drawer(images, labels, stream, config))
+        return [draw(batches.next()) for _ in range(3)], stream.get_state()
+
+    single, single_state = three_iterations(Shard(0, 1))
+    ranks = [three_iterations(Shard(rank, 3)) for rank in range(3)]
+    assert all(state == single_state for _, state in ranks)
+    for step, whole in enumerate(single):
+        for i, array in enumerate(whole):
+            if array is not None:
+                np.testing.assert_array_equal(np.concatenate([r[0][step][i] for r in ranks]), array)
