@@ -14,12 +14,19 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run_script(name, *args, check=True):
     """Run ``scripts/NAME`` with ``args``; return the CompletedProcess."""
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env = checkout_env(PYTHONWARNINGS='ignore')
     result = subprocess.run([sys.executable, str(REPO / 'scripts' / name), *map(str, args)],
                             capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f'{name} {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}')
     return result
+
+
+def checkout_env(**extra):
+    """The environment with this checkout first on PYTHONPATH, so that a
+    subprocess runs the code under test, whatever else is installed."""
+    paths = [str(REPO), *filter(None, [os.environ.get('PYTHONPATH')])]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), **extra)
 
 
 def assert_one_line_error(result, *fragments):

@@ -146,7 +146,7 @@ def test_translate_errors_are_one_line(runs, tmp_path):
 
 def test_sample_refuses_a_cyclegan_checkpoint(runs, tmp_path):
     result = run_script('sample.py', runs('torch') / 'snapshot_iter_4.pt', '--out', tmp_path / 'x.png', check=False)
-    assert_one_line_error(result, 'cyclegan checkpoint', 'translate.py')
+    assert_one_line_error(result, 'cyclegan checkpoint', 'ganport translate')
 
 
 # ---------------------------------------------------------------- errors and comparison

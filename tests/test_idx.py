@@ -101,13 +101,15 @@ def test_find_prefers_data_dir_then_env_then_repo(tmp_path, monkeypatch, mnist_c
 
 
 def test_find_reports_where_it_looked(tmp_path, monkeypatch):
-    monkeypatch.setattr(idx, 'REPO_DATA_DIR', tmp_path / 'repo-data')
+    monkeypatch.setattr(idx, 'SHIPPED_DATA_DIR', tmp_path / 'repo-data')
+    monkeypatch.setattr(idx, 'CACHE_DATA_DIR', tmp_path / 'cache')
     with pytest.raises(UserError) as error:
         idx.find_dataset_dir('mnist', tmp_path / 'given')
     message = str(error.value)
     assert '\n' not in message
-    assert str(tmp_path / 'given') in message and str(tmp_path / 'repo-data' / 'mnist') in message
-    assert 'scripts/download.py mnist' in message and '--data-dir' in message
+    for looked_in in (tmp_path / 'given', tmp_path / 'repo-data' / 'mnist', tmp_path / 'cache' / 'mnist'):
+        assert str(looked_in) in message
+    assert 'ganport download mnist' in message and '--data-dir' in message
 
 
 def test_find_names_the_missing_file(mnist_copy):
@@ -188,7 +190,7 @@ def test_wrong_checksum_names_file_md5s_and_fix(mnist_copy):
     message = str(error.value)
     assert 'd53e105ee54ea40749a09fcbcd1e9432' in message  # expected
     assert idx.md5_of(labels) in message  # actual
-    assert 'scripts/download.py mnist' in message
+    assert 'ganport download mnist' in message
 
 
 def test_verify_false_still_reads_contents(mnist_copy):
