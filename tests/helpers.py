@@ -1,5 +1,5 @@
-"""Running the project's scripts as a user would, in a subprocess; a local
-HTTP server for the download tests; comparing training snapshots."""
+"""Running the project's scripts as a user would, in a subprocess; where the
+datasets the repository does not ship are; a local HTTP server for the download tests; comparing training snapshots."""
 import contextlib
 import functools
 import http.server
@@ -10,6 +10,21 @@ import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Datasets the repository does not ship (Fashion-MNIST, horse2zebra-mini) are
+# read from the data kept beside the checkout, as CI has it; $GANPORT_TEST_DATA
+# names another folder. A test that needs one is marked
+# ``@pytest.mark.shared_data(NAME)`` and skips, saying so, where it is absent
+# (tests/conftest.py), as on a bare clone.
+SHARED_DATA_ENV = 'GANPORT_TEST_DATA'
+SHARED_DATA = Path(os.environ.get(SHARED_DATA_ENV) or REPO.parent / 'shared' / 'data')
+
+
+def missing_shared_data(name):
+    """Why a test needing dataset ``name`` cannot run here, or None when it can."""
+    if (SHARED_DATA / name).is_dir():
+        return None
+    return (f'needs {name}, which the repository does not ship: {SHARED_DATA / name} does not exist '
+            f'(set ${SHARED_DATA_ENV} to a folder holding {name}/)')
 
 
 def run_script(name, *args, check=True):

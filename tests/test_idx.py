@@ -11,10 +11,9 @@ import pytest
 
 from gan_common import idx
 from gan_common.errors import UserError
+from tests.helpers import REPO, SHARED_DATA
 
-REPO = Path(__file__).resolve().parent.parent
 MNIST_DIR = REPO / 'data' / 'mnist'
-SHARED_DATA = REPO.parent / 'shared' / 'data'
 MNIST_TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
@@ -71,9 +70,8 @@ def test_mnist_test_split():
     assert labels.max() == 9
 
 
+@pytest.mark.shared_data('fashion-mnist')
 def test_fashion_mnist_from_parent_data_dir():
-    if not (SHARED_DATA / 'fashion-mnist').is_dir():
-        pytest.skip(f'Fashion-MNIST not present in {SHARED_DATA}')
     images, labels = idx.load_idx_dataset('fashion-mnist', 'test', data_dir=SHARED_DATA)
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [1000] * 10
