@@ -78,12 +78,12 @@ def check_resumable(saved_config, workers):
         raise UserError(f'--resume: this run was trained with --workers {saved}; resume it with --workers {saved}')
 
 
-def launch_command(framework, workers, script, argv):
-    """The command that runs ``script argv`` as ``workers`` ranks."""
+def launch_command(framework, workers, ganport_argv):
+    """The command that runs ``python -m ganport ARGV`` as ``workers`` ranks."""
     if framework == 'chainer':
         mpiexec = shutil.which('mpiexec', path=f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}')
         if mpiexec is None:
             raise UserError(f'--workers with --framework chainer needs MPI (mpiexec); {MPI_INSTALL_HINT}')
-        return [mpiexec, '-n', str(workers), sys.executable, script, *argv]
+        return [mpiexec, '-n', str(workers), sys.executable, '-m', 'ganport', *ganport_argv]
     return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc-per-node={workers}',
-            script, *argv]
+            '-m', 'ganport', *ganport_argv]
