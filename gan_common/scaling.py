@@ -51,14 +51,14 @@ def scaling_rows(workload, flops_per_second, bandwidths, ranks=RANKS):
 
 
 def markdown_table(workload, flops_per_second, bandwidths, ranks=RANKS):
-    names = [f'{b / 1e9:g} GB/s' for b in bandwidths]
-    head = ['GPUs', 'batch per GPU', 'compute ms'] + [f'{x} {n}' for n in names
-                                                      for x in ('all-reduce ms', 'examples/s', 'efficiency')]
+    """Per rank count: the batch per GPU, compute ms, and for each bandwidth one
+    cell "all-reduce ms / examples per second / efficiency"."""
+    head = ['GPUs', 'batch per GPU', 'compute ms'] + [f'at {b / 1e9:g} GB/s' for b in bandwidths]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for row in scaling_rows(workload, flops_per_second, bandwidths, ranks):
         per_gpu = workload.global_batch / row['ranks'] if workload.global_batch else 1
         cells = [str(row['ranks']), f'{per_gpu:g}', f'{row["compute_ms"]:.2f}']
-        for entry in row['by_bandwidth']:
-            cells += [f'{entry["allreduce_ms"]:.2f}', f'{entry["examples_per_s"]:,.0f}', f'{entry["efficiency"]:.0%}']
+        cells += [f'{e["allreduce_ms"]:.2f} ms / {e["examples_per_s"]:,.0f} / {e["efficiency"]:.0%}'
+                  for e in row['by_bandwidth']]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
