@@ -1,0 +1,11 @@
+"""``ganport legacy``: run an old Chainer script unchanged (see ``chainer_impl.legacy``)."""
+from chainer_impl.legacy.runner import build_parser as _build_parser
+from chainer_impl.legacy.runner import main as _main
+
+
+def build_parser():
+    return _build_parser(prog='ganport legacy')
+
+
+def main(argv=None):
+    return _main(argv, prog='ganport legacy')

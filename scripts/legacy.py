@@ -1,0 +1,3 @@
+from ganport.commands.legacy import main
+if __name__ == '__main__':
+    main()

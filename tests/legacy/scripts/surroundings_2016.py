@@ -1,0 +1,17 @@
+# What a 2016 script did around Chainer: matplotlib keywords since removed,
+# and NumPy aliases since removed.
+import json
+import os
+import sys
+
+import numpy as np
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+
+figure_path = os.path.join(os.path.dirname(sys.argv[1]), 'figure.png')
+plt.plot(np.arange(5, dtype=np.float))
+plt.savefig(figure_path, papertype='a4', frameon=False)
+with open(sys.argv[1], 'w') as out:
+    json.dump({'figure_exists': os.path.isfile(figure_path), 'product': int(np.product([2, 3, 4])),
+               'int_alias': np.int is int}, out)
