@@ -82,7 +82,7 @@ def _idx_retriever(dataset, getter, split, data_dir):
 def _local_copy(url, data_dir):
     name = url.rstrip('/').rsplit('/', 1)[-1]
     folders = [Path(data_dir)] + sorted(p for p in Path(data_dir).iterdir() if p.is_dir()) if data_dir else []
-    for folder in folders + [idx.REPO_DATA_DIR / 'mnist']:
+    for folder in folders + [idx.SHIPPED_DATA_DIR / 'mnist']:
         if (folder / name).is_file():
             return folder / name
     return None
