@@ -144,3 +144,7 @@ def markdown_table():
     rows = ['| removed in | old API | what the runner does | write instead |', '| --- | --- | --- | --- |']
     rows += [f'| {m.step} | {m.old} | {m.done} | {m.modern} |' for m in MAPPINGS.values()]
     return '\n'.join(rows) + '\n'
+
+
+if __name__ == '__main__':  # python -m chainer_impl.legacy.catalog: the README's table
+    print(markdown_table(), end='')

@@ -1,7 +1,6 @@
 """CuPy names that Chainer-era scripts use and CuPy 14 removed or moved, put
 back on a CuPy module (the real one, or the NumPy stand-in) as reported aliases."""
 import importlib.util
-import sys
 import types
 import warnings
 
@@ -53,20 +52,17 @@ def _scatter_add(cupy, cupyx):
 
 
 def install(cupy, cupyx=None):
-    """Give ``cupy`` (and ``sys.modules``) the old names it lacks; return the names added."""
-    added = []
+    """Give ``cupy`` the old names it lacks; return the submodules added, by
+    full name, for the caller to put in ``sys.modules``."""
+    added = {}
     if not _has(cupy, 'util'):
-        util = _ReportingAlias('cupy.util', cupy, 'cupy_util_memoize', 'cupy.util')
-        cupy.util = sys.modules['cupy.util'] = util
-        added.append('util')
+        cupy.util = added[f'{cupy.__name__}.util'] = _ReportingAlias(
+            f'{cupy.__name__}.util', cupy, 'cupy_util_memoize', 'cupy.util')
     if not _has(cupy.cuda, 'compile_with_cache'):
         cupy.cuda.compile_with_cache = _compile_with_cache(cupy)
-        added.append('cuda.compile_with_cache')
     if not _has(cupy, 'core') and hasattr(cupy, '_core'):
-        core = _ReportingAlias('cupy.core', cupy._core, 'cupy_core', 'cupy.core')
-        cupy.core = sys.modules['cupy.core'] = core
-        added.append('core')
+        cupy.core = added[f'{cupy.__name__}.core'] = _ReportingAlias(
+            f'{cupy.__name__}.core', cupy._core, 'cupy_core', 'cupy.core')
     if not _has(cupy, 'scatter_add'):
         cupy.scatter_add = _scatter_add(cupy, cupyx)
-        added.append('scatter_add')
     return added

@@ -1,6 +1,8 @@
 """Where the script's arrays live: ``--device cpu`` keeps every GPU call on
 NumPy, ``--device @cupy:N`` sends them to GPU N, and without the flag the
 script's own choice stands (stopping with one line if it needs a missing GPU)."""
+import sys
+
 import chainer
 import numpy
 from chainer import backend, device_resident
@@ -156,7 +158,7 @@ def _install_old_cupy_names():
         import cupyx
     except ImportError:
         cupyx = None
-    cupy_names.install(cupy, cupyx)
+    sys.modules.update(cupy_names.install(cupy, cupyx))
 
 
 def install(gpu):

@@ -123,10 +123,10 @@ def build():
     cupy._core = core
     cupyx = types.ModuleType('cupyx')
     cupyx.scatter_add = lambda a, slices, value: numpy.add.at(a, slices, value)
-    cupy_names.install(cupy, cupyx)
+    aliases = cupy_names.install(cupy, cupyx)
     modules = {'cupy': cupy, 'cupy.cuda': cuda, 'cupy.cuda.memory': cuda.memory, 'cupy._core': core,
                'cupyx': cupyx, 'cupy.random': numpy.random, 'cupy.linalg': numpy.linalg, 'cupy.fft': numpy.fft}
-    modules.update({name: sys.modules[name] for name in ('cupy.util', 'cupy.core') if name in sys.modules})
+    modules.update(aliases)
     return modules
 
 
