@@ -2,6 +2,7 @@
 ``sklearn.datasets.fetch_mldata('MNIST original')`` (mldata.org is gone and
 scikit-learn removed the function) and Chainer's dataset downloads, both
 served from local files."""
+import importlib
 import importlib.util
 import os
 import sys
@@ -13,6 +14,7 @@ import numpy
 from chainer_impl.legacy.errors import RunnerStop
 from chainer_impl.legacy.report import record
 from gan_common import idx
+from gan_common.errors import UserError
 
 ANNOUNCEMENT = ("legacy runner: --data-stand-ins: sklearn.datasets.fetch_mldata('MNIST original') and Chainer's "
                 "dataset downloads are served from local files ({where})")
@@ -71,8 +73,13 @@ _IDX_GETTERS = {  # chainer.datasets module -> (project dataset name, getter sho
 }
 
 
-def _idx_retriever(dataset, getter, split, data_dir):
+def _idx_retriever(dataset, getter, split, data_dir, original):
+    """Chainer's retriever of one split, reading the IDX files where they exist."""
     def retrieve():
+        try:
+            idx.find_dataset_dir(dataset, data_dir)
+        except UserError:
+            return original()  # not here: Chainer downloads it, as without the stand-ins
         record('dataset_download', f'chainer.datasets.{getter}()')
         images, labels = idx.load_idx_dataset(dataset, split, data_dir)
         return {'x': images.reshape(len(images), -1), 'y': labels}
@@ -89,13 +96,13 @@ def _local_copy(url, data_dir):
 
 
 def _install_chainer_downloads(data_dir):
-    import chainer.datasets.fashion_mnist as fashion_mnist
-    import chainer.datasets.mnist as mnist
     from chainer.dataset import download
-    for module, (dataset, getter) in ((mnist, _IDX_GETTERS['mnist']), (fashion_mnist, _IDX_GETTERS['fashion_mnist'])):
-        prefix = '_retrieve_' + module.__name__.rsplit('.', 1)[-1]
-        setattr(module, prefix + '_training', _idx_retriever(dataset, getter, 'train', data_dir))
-        setattr(module, prefix + '_test', _idx_retriever(dataset, getter, 'test', data_dir))
+    for name, (dataset, getter) in _IDX_GETTERS.items():
+        module = importlib.import_module(f'chainer.datasets.{name}')
+        prefix = f'_retrieve_{name}'
+        for suffix, split in (('_training', 'train'), ('_test', 'test')):
+            original = getattr(module, prefix + suffix)
+            setattr(module, prefix + suffix, _idx_retriever(dataset, getter, split, data_dir, original))
     original = download.cached_download
 
     def cached_download(url):

@@ -59,9 +59,9 @@ def _install_cpu():
             return type(array)(array_to_gpu(a) for a in array)
         return numpy.array(array, copy=True)
 
-    def get_device_from_id(device_id):
+    def get_device_from_id(device_id, original=cuda.get_device_from_id):
         if device_id is None or device_id < 0:
-            return backend.CpuDevice()
+            return original(device_id)
         record('gpu_device_cpu', f'cuda.get_device_from_id({device_id})')
         return numpy_cupy.Device(device_id)
 

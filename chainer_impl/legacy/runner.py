@@ -119,6 +119,8 @@ def main(argv=None, prog=None):
         raise exit_
     except RunnerStop as stop:
         raise UserError(str(stop)) from None
+    except UserError:  # a stand-in's data file is missing or corrupt
+        raise
     except KeyboardInterrupt:
         finish(args, 130)
         raise

@@ -276,7 +276,7 @@ def _install_chain_links():
 
 # ---------------------------------------------------------------- link constructors: wscale=, bias=, use_cudnn=
 _LINKS_WITH_V1_INIT = ('Linear', 'Convolution2D', 'Deconvolution2D', 'DilatedConvolution2D',
-                       'ConvolutionND', 'DeconvolutionND', 'MLPConvolution2D')
+                       'ConvolutionND', 'DeconvolutionND')
 
 
 def _v1_weight_initializer(initial_w, wscale):

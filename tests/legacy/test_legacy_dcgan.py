@@ -42,6 +42,16 @@ def test_v1_dcgan_trainer_runs_two_epochs_and_writes_its_outputs(trained):
     assert any(api.startswith('Generator: Chain.__init__(l1=...') for _, api in found)
 
 
+def test_unpickled_generator_draws_the_samples_the_trainer_drew(trained):
+    folder, _ = trained
+    run_legacy(SCRIPTS / 'dcgan_v1' / 'sample_pickle.py', 'result/gen.pkl', 'result/samples.npz', 'again.npy',
+               cwd=folder)
+    with np.load(folder / 'result' / 'samples.npz') as samples:
+        difference = float(np.abs(np.load(folder / 'again.npy') - samples['x']).max())
+    print(f'unpickled generator vs the trainer\'s own samples: {difference:.3g}')
+    assert difference == 0
+
+
 def _convert_takes_pickles():
     help_text = subprocess.run([sys.executable, str(REPO / 'scripts' / 'convert.py'), '--help'],
                                capture_output=True, text=True, cwd=REPO,
