@@ -1,6 +1,7 @@
 """Chainer v1 APIs that v2 removed, mapped to Chainer 7.8.1 with v1's semantics.
 
 See ``catalog.MAPPINGS`` (steps 'v2') for the list; ``install()`` applies them all."""
+import inspect
 import math
 import os
 import sys
@@ -20,9 +21,11 @@ from chainer_impl.legacy.report import record
 
 
 # ---------------------------------------------------------------- test= / train= / use_cudnn= / deterministic=
-def _config_from_old_kwargs(label, kwargs):
-    """Pop v1's mode arguments from ``kwargs``; return the config they stand for."""
+def _config_from_old_kwargs(label, kwargs, own=()):
+    """Pop v1's mode arguments (those not among ``own``, the callee's own
+    parameters) from ``kwargs``; return the config they stand for."""
     settings = {}
+    kwargs = _OldKwargs(kwargs, own)
     if 'test' in kwargs:
         settings['train'] = not kwargs.pop('test')
         record('test_flag', f'{label}(..., test=...)')
@@ -38,6 +41,26 @@ def _config_from_old_kwargs(label, kwargs):
     return settings
 
 
+class _OldKwargs:
+    """``kwargs`` seen without the names the callee takes itself."""
+
+    def __init__(self, kwargs, own):
+        self.kwargs, self.own = kwargs, own
+
+    def __contains__(self, name):
+        return name in self.kwargs and name not in self.own
+
+    def pop(self, name):
+        return self.kwargs.pop(name)
+
+
+def _own_parameters(function):
+    try:
+        return frozenset(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return frozenset()
+
+
 def _accepting_old_kwargs(label):
     """Wrap a function or method so v1's mode arguments set the config of that one call."""
     return _accepting_old_positionals(label, None, ())
@@ -47,11 +70,13 @@ def _accepting_old_positionals(label, v7_positionals, v1_names):
     """Like ``_accepting_old_kwargs``, for functions whose v1 signature had mode
     arguments right after ``v7_positionals`` positional ones."""
     def make(original):
+        own = _own_parameters(original)
+
         def wrapper(*args, **kwargs):
             if v7_positionals is not None and len(args) > v7_positionals:
                 kwargs.update(zip(v1_names, args[v7_positionals:]))
                 args = args[:v7_positionals]
-            settings = _config_from_old_kwargs(label, kwargs)
+            settings = _config_from_old_kwargs(label, kwargs, own)
             if not settings:
                 return original(*args, **kwargs)
             with using_configs(settings):

@@ -180,3 +180,12 @@ def test_markdown_report_lists_file_line_old_api_and_fix(tmp_path):
     assert text.startswith('# Porting checklist for')
     line = next(row for row in text.splitlines() if 'zero_grads' in row)
     assert 'v1_optimizer.py:' in line and '`model.cleargrads()`' in line and '| v2 |' in line
+
+
+def test_device_cupy_without_a_gpu_ends_in_one_line(tmp_path):
+    from chainer_impl.legacy.device import gpu_unreachable_reason
+    if gpu_unreachable_reason() is None:
+        pytest.skip('a GPU is reachable here')
+    result = run_legacy(SCRIPTS / 'v1_modes.py', tmp_path / 'r.json', runner_args=['--device', '@cupy:0'],
+                        check=False)
+    assert_one_line_error(result, '--device @cupy:0', 'use --device cpu')
