@@ -136,6 +136,13 @@ MAPPINGS = {
     'numpy_alias': Mapping(
         'outside Chainer', '`numpy.float`, `numpy.int`, `numpy.bool`, `numpy.product`, ... (removed in NumPy 1.24/2.0)',
         'the builtin or NumPy function it stood for', '`float`, `int`, `bool`, `numpy.prod`, ...'),
+    'pillow_constant': Mapping(
+        'outside Chainer', '`Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC` (removed in Pillow 10)',
+        '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`', '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`'),
+    'python_removed': Mapping(
+        'outside Chainer', '`time.clock()` (removed in Python 3.8), `collections.Iterable` & co. (3.10)',
+        '`time.perf_counter()`, `collections.abc.Iterable` & co.',
+        '`time.perf_counter()`, `collections.abc.Iterable`'),
 }
 
 
