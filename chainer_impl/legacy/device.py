@@ -98,6 +98,18 @@ def _map_device_specifiers(choose):
 
 
 # ---------------------------------------------------------------- no flag, no GPU
+class _MissingCupy:
+    """``cuda.cupy`` without CuPy: any use stops with the one line naming --device cpu."""
+
+    def __init__(self, reason):
+        self._reason = reason
+
+    def __getattr__(self, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        raise gpu_needed(f'cuda.cupy.{name}', self._reason)
+
+
 def _install_stop_without_gpu(reason):
     def stop(what):
         def refuse(*args, **kwargs):
@@ -128,6 +140,8 @@ def _install_stop_without_gpu(reason):
     def refuse_spec(spec, gpu):
         raise gpu_needed(f'device {spec!r}', reason)
     _map_device_specifiers(refuse_spec)
+    if not cuda.available:
+        cuda.cupy = _MissingCupy(reason)
 
 
 # ---------------------------------------------------------------- a GPU
