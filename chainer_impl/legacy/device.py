@@ -156,14 +156,27 @@ def _install_gpu(gpu):
             record('gpu_remap', f'GPU {asked}')
         return gpu
 
-    replace(device_resident.DeviceResident, 'to_gpu',
-            lambda original: lambda self, device=None: original(self, remapped(device or 0)))
-    replace(chainer.Variable, 'to_gpu', lambda original: lambda self, device=None: original(self, remapped(device or 0)))
-    replace(cuda, 'to_gpu', lambda original: lambda array, device=None, stream=None:
-            original(array, remapped(device or 0), stream))
-    replace(cuda, 'get_device_from_id', lambda original: lambda device_id:
-            original(device_id if device_id is None or device_id < 0 else remapped(device_id)))
-    get_device = _map_device_specifiers(lambda spec, asked: get_device(f'@cupy:{remapped(spec)}'))
+    def to_gpu_there(original):
+        def to_gpu(self, device=None):
+            return original(self, remapped(0 if device is None else device))
+        return to_gpu
+
+    def array_to_gpu_there(original):
+        def to_gpu(array, device=None, stream=None):
+            return original(array, remapped(0 if device is None else device), stream)
+        return to_gpu
+
+    def device_from_id_there(original):
+        def get_device_from_id(device_id):
+            return original(device_id if device_id is None or device_id < 0 else remapped(device_id))
+        return get_device_from_id
+
+    replace(device_resident.DeviceResident, 'to_gpu', to_gpu_there)
+    replace(chainer.Variable, 'to_gpu', to_gpu_there)
+    replace(chainer.Parameter, 'to_gpu', to_gpu_there)
+    replace(cuda, 'to_gpu', array_to_gpu_there)
+    replace(cuda, 'get_device_from_id', device_from_id_there)
+    original_get_device = _map_device_specifiers(lambda spec, asked: original_get_device(f'@cupy:{remapped(spec)}'))
 
 
 def _install_old_cupy_names():

@@ -1,4 +1,4 @@
-"""``ganport legacy``: run an old Chainer script unchanged (see ``chainer_impl.legacy``)."""
+"""Run an old Chainer (v1-v6) script unchanged on Chainer 7.8.1, NumPy 2 and CuPy 14 (see chainer_impl.legacy)."""
 from chainer_impl.legacy.runner import build_parser as _build_parser
 from chainer_impl.legacy.runner import main as _main
 
