@@ -158,9 +158,9 @@ class Run:
         self.chainer_model.cleargrads()
         self.torch_model.zero_grad(set_to_none=True)
 
-    def chainer_pass(self, train, backward=False):
+    def chainer_pass(self, train, backward=False, partial=False):
         return chainer_pass(self.chainer_model, self.c_names, self.arrays, train, self.chainer_loss, self.seed,
-                            backward)
+                            backward, partial)
 
     def torch_pass(self, train, backward=False):
         self.torch_model.train(train)

@@ -85,7 +85,7 @@ class Context:
     def rerun_chainer(self, patch, backward=False):
         load_state(self.run.chainer_model, self.run.chainer_state)
         with patch:
-            return self.run.chainer_pass(self.train, backward)
+            return self.run.chainer_pass(self.train, backward, partial=not backward)
 
     # ---------------------------------------------------------------- between layers (forward)
     def forward_gap(self, index, phase='model'):
@@ -116,15 +116,15 @@ class Context:
                 except Exception:  # noqa: BLE001  (a what-if that cannot run is no confirmation)
                     continue
                 if self.agrees(ours, theirs):
-                    return self.finding(cause, f'{explanation}; with it changed, {where} agrees '
-                                               f'(max abs diff {before.abs:.3e} -> 0)', producer)
+                    return self.finding(cause, f'{explanation}; with it changed, Chainer matches PyTorch at '
+                                               f'{where} ({change(before, ours[0], theirs[0])})', producer)
         if any(call.cls.__name__ == 'Dropout' for call in functions):
             ours = select(self.replay_dropout())
             if ours is not None and self.agrees(select(self.c_pass), ours):
                 return self.finding('dropout_mask', 'Chainer and PyTorch draw different dropout masks (the dropout '
-                                    f'after it); with Chainer\'s masks in PyTorch, {where} agrees (max abs diff '
-                                    f'{before.abs:.3e} -> 0): compare in test mode, or feed both the same masks',
-                                    producer)
+                                    f'after it); with Chainer\'s masks in PyTorch, Chainer matches PyTorch at {where} '
+                                    f'(max abs diff {before.abs:.3e} -> 0): compare in test mode, or feed both the '
+                                    'same masks', producer)
         if not any(call.cls.__name__ in ACTIVATIONS for call in functions):
             for name, function in TORCH_ACTIVATIONS:
                 ours = [function(self.tensor(a)) if a is not None and np.ndim(a) else a for a in select(self.c_pass)]
@@ -296,8 +296,8 @@ class Context:
                 except Exception:  # noqa: BLE001
                     continue
                 if self.agrees(ours, theirs):
-                    return self.finding(cause, f'{explanation}; with a correct one, {where} agrees '
-                                        f'(max abs diff {before.abs:.3e} -> 0)', blame)
+                    return self.finding(cause, f'{explanation}; with a correct one, Chainer matches PyTorch at '
+                                        f'{where} (max abs diff {before.abs:.3e} -> 0)', blame)
         applied = ', '.join(call.cls.__name__ for call in functions) or 'no function'
         return self.finding('unknown', f'the forward pass agrees but {where} differs by {before.abs:.3e} (max rel '
                             f'{before.rel:.3e}); Chainer applies {applied} there and no suspect from the catalogue '
@@ -340,7 +340,7 @@ class Context:
 
 
 def change(before, ours, theirs):
-    if before.shapes_differ:
+    if before.shapes_differ and np.shape(ours) != np.shape(theirs):
         return f'output shapes {shape(theirs)} -> {shape(ours)}'
     return f'max abs diff {before.abs:.3e} -> 0'
 
@@ -404,7 +404,7 @@ def function_suspects(call):
     if name == 'AveragePooling2D' and (node.ph or node.pw):
         suspects.append(('avg_pool_padding', 'Chainer\'s average pooling counts the padding as zeros, the PyTorch '
                          'port excludes it (count_include_pad=False)', average_pool_excluding_padding))
-    if name in ('MaxPooling2D', 'AveragePooling2D'):
+    if name in ('MaxPooling2D', 'MaxPoolingND', 'AveragePooling2D', 'AveragePoolingND'):
         suspects.append(('cover_all', f"Chainer's {name} has cover_all={node.cover_all}, the PyTorch port "
                          f'ceil_mode={not node.cover_all}', set_attribute('cover_all', not node.cover_all)))
     if name in ACTIVATIONS:

@@ -117,19 +117,27 @@ def chainer_inputs(arrays):
     return tuple(chainer.Variable(a.copy()) if a.dtype.kind == 'f' else a.copy() for a in arrays)
 
 
-def chainer_pass(model, layer_names, arrays, train, loss_fn, seed, backward=False):
+def chainer_pass(model, layer_names, arrays, train, loss_fn, seed, backward=False, partial=False):
+    """One recorded pass; ``partial``: a failure part way returns the calls
+    recorded until then (a what-if may change a shape that later layers refuse)."""
     np.random.seed(seed)
     xs = chainer_inputs(arrays)
     recorder = ChainerRecorder(layer_names)
-    with chainer.using_config('train', train), recorder, recorder.function_hook:
-        outputs = as_tuple(model(*xs))
-        recorder.phase = 'loss'
-        loss = loss_fn(*outputs)
+    try:
+        with chainer.using_config('train', train), recorder, recorder.function_hook, np.errstate(all='ignore'):
+            outputs = as_tuple(model(*xs))
+            recorder.phase = 'loss'
+            loss = loss_fn(*outputs)
+    except Exception:  # noqa: BLE001
+        if not partial:
+            raise
+        return Pass(recorder.calls, recorder.functions, xs, (), None, [values(x) for x in xs], [], None)
     result = Pass(recorder.calls, recorder.functions, xs, outputs, loss,
                   [values(x) for x in xs], [values(y) for y in outputs], float(values(loss)))
     if backward:
         model.cleargrads()
-        loss.backward(retain_grad=True)
+        with np.errstate(all='ignore'):
+            loss.backward(retain_grad=True)
         result.input_grads = [values(getattr(x, 'grad', None)) for x in xs]
         result.output_grads = [values(y.grad) for y in outputs]
         for call in result.calls:
