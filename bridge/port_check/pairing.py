@@ -73,6 +73,7 @@ def pair_calls(chainer_calls, torch_calls, name_map=None):
     c_names = list(dict.fromkeys(call.name for call in chainer_calls))
     t_names = list(dict.fromkeys(call.name for call in torch_calls))
     if name_map is not None:
+        name_map = layer_map(name_map)
         mapping = {name: name_map.get(name, name.replace('/', '.')) for name in c_names}
         unknown = [f"'{name}' -> '{mapping[name]}'" for name in c_names if mapping[name] not in t_names]
         if unknown:

@@ -12,6 +12,7 @@ Example:
 """
 import argparse
 import json
+import os
 
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.files import atomic_path
@@ -87,6 +88,9 @@ def main(argv=None):
         raise UserError(f'--steps {args.steps}: give 0 or more')
     from bridge.port_check.pairing import read_name_map
     name_map = read_name_map(args.map) if args.map else None
+    folder = os.path.dirname(os.path.abspath(args.json)) if args.json else None
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+        raise UserError(f'--json {args.json}: cannot write in {folder}; give a file in an existing, writable folder')
     from chainer_impl import compat  # noqa: F401  (before chainer)
     import chainer
     import numpy as np
