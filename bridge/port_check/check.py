@@ -221,8 +221,10 @@ class Run:
         self.check_gradients(context, rows, mode)
 
     def check_gradients(self, context, rows, mode):
-        """Backwards, as the gradient flows: each layer's output gradient, its
-        parameters' gradients, its input gradient; then the inputs'."""
+        """Backwards, as the gradient flows: each layer's output gradient, then
+        its parameters' gradients; then the inputs'. (A layer's input gradient
+        is not compared: where several layers read one value, PyTorch and
+        Chainer may hold it as one array or several views.)"""
         c_pass, t_pass = context.c_pass, context.t_pass
         seen = set()
         overall = []
@@ -239,9 +241,6 @@ class Run:
                 overall.append(params)
                 if not rows[index].gradient_passed:
                     return self.diverge(finding or context.layer_gradient(index), 'gradient', params, mode)
-            passed_on = difference(c_call.gx, t_call.gx)
-            if not self.within(passed_on):
-                return self.diverge(context.layer_gradient(index), 'gradient', passed_on, mode)
         inputs = worst(difference(a, b) for a, b in zip(c_pass.input_grads, t_pass.input_grads))
         self.result.summary.append(('parameter gradients', worst(overall).abs, worst(overall).rel))
         self.result.summary.append(('input gradients', inputs.abs, inputs.rel))

@@ -332,11 +332,10 @@ class Context:
         return worst(diffs), None
 
     def layer_gradient(self, index):
-        c_call = self.c_pass.calls[index]
-        diff = difference(c_call.gx, self.t_pass.calls[index].gx)
-        return self.finding('unknown', f"the layer's output gradient agrees but its parameter or input gradient "
-                            f'does not (input gradient max abs diff {diff.abs:.3e}); no suspect from the catalogue '
-                            'explains it', index)
+        params, _ = self.parameter_gradients(index)
+        return self.finding('unknown', "the layer's output gradient agrees but its parameters' gradients do not "
+                            f'(max abs diff {params.abs:.3e}, max rel {params.rel:.3e}); no suspect from the '
+                            'catalogue explains it', index)
 
 
 def change(before, ours, theirs):
