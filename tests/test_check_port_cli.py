@@ -1,14 +1,13 @@
 """scripts/check_port.py as users run it: models from files and from
 modules, exit status 0 / 1, the JSON report, and one line for each bad input."""
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 from ganport.commands.check_port import main
-from tests.helpers import REPO
+from tests.helpers import REPO, checkout_env
 
 PORTS = REPO / 'tests' / 'ports'
 CHAINER_FILE, TORCH_FILE = PORTS / 'chainer_models.py', PORTS / 'torch_ports.py'
@@ -24,7 +23,7 @@ def run(capsys, *args):
 
 def test_files_diverging_port_exits_1_with_the_json(tmp_path):
     report = tmp_path / 'report.json'
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS='ignore')
+    env = checkout_env(PYTHONWARNINGS='ignore')
     result = subprocess.run([sys.executable, str(REPO / 'scripts' / 'check_port.py'),
                              '--chainer', f'{CHAINER_FILE}:ConvNet', '--torch', f'{TORCH_FILE}:leaky_relu_slope',
                              '--input-shape', '2,3,8,8', '--json', report],
