@@ -126,3 +126,21 @@ def test_assert_same_program_puts_the_report_in_the_failure():
     with pytest.raises(AssertionError, match='cause: bn_eps'):
         np.random.seed(0)
         assert_same_program(C.ConvNet(), T.bn_eps(), INPUTS[C.ConvNet])
+
+
+def test_the_readme_example_passes_and_its_broken_port_is_diagnosed():
+    import importlib.util
+    from tests.helpers import REPO
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, REPO / 'examples' / f'{name}.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    chainer_example, torch_example = load('resnet_chainer'), load('resnet_torch')
+    x = np.random.RandomState(0).standard_normal((4, 3, 16, 16))
+    np.random.seed(0)
+    assert_same_program(chainer_example.ResNet(), torch_example.ResNet(), x, steps=2)
+    np.random.seed(0)
+    divergence = check_port(chainer_example.ResNet(), torch_example.default_eps(), x).first_divergence
+    assert (divergence.chainer, divergence.torch, divergence.cause) == ('block2/bn1', 'body.3.norms.0', 'bn_eps')
