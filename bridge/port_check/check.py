@@ -16,7 +16,7 @@ from bridge.port_check.layers import kind_of
 from bridge.port_check.pairing import chainer_layers, layer_pairs, pair_calls, torch_layers
 from bridge.port_check.report import Divergence, PortCheck, Row
 from bridge.port_check.tracing import chainer_pass, torch_pass
-from bridge.port_check.weights import copy_layer, entry_partners
+from bridge.port_check.weights import copy_layer
 from chainer_impl.checkpoint import load_state, state_of
 from gan_common.errors import UserError
 

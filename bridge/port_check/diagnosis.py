@@ -145,8 +145,8 @@ class Context:
         for order in itertools.permutations(range(1, x.ndim)):
             if order == tuple(range(1, x.ndim)):
                 continue
-            flat = x.transpose((0,) + order).reshape(len(x), -1)
-            if flat.shape == t_call.x_value.reshape(len(x), -1).shape and self.agrees([flat], [t_call.x_value.reshape(len(x), -1)]):
+            flat, theirs = x.transpose((0,) + order).reshape(len(x), -1), t_call.x_value.reshape(len(x), -1)
+            if flat.shape == theirs.shape and self.agrees([flat], [theirs]):
                 axes = 'x'.join('CHWD'[i - 1] if x.ndim <= 5 else str(i) for i in order)
                 return self.finding('flatten_order', f"L.Linear flattens its {tuple(x.shape[1:])} input as "
                                     f"{'x'.join('CHWD'[i - 1] for i in range(1, x.ndim))}; the PyTorch port "
@@ -225,9 +225,9 @@ class Context:
             if theirs['eps'] != ours['eps']:
                 suspects.append(('bn_eps', f"eps {theirs['eps']:g} in PyTorch, {ours['eps']:g} in Chainer",
                                  {'eps': ours['eps'], 'stats': stats}))
-            mode = 'batch' if c_call.train else 'running'
+            statistics, mode = ('batch', 'train') if c_call.train else ('running', 'test')
             if theirs['training'] != c_call.train or not theirs['track_running_stats']:
-                suspects.append(('bn_mode', f'Chainer normalises by {mode} statistics here ({"train" if c_call.train else "test"} '
+                suspects.append(('bn_mode', f'Chainer normalises by {statistics} statistics here ({mode} '
                                  f"mode), the PyTorch layer by the other (training={theirs['training']}, "
                                  f"track_running_stats={theirs['track_running_stats']})",
                                  {'training': c_call.train, 'stats': stats}))

@@ -8,7 +8,6 @@ Chainer keeps the same weight layouts as PyTorch for all of them
 values are copied as they are, reshaped where only the shape differs."""
 from chainer_impl import compat  # noqa: F401  (before chainer)
 import chainer.links as L
-import torch
 import torch.nn.functional as TF
 from torch import nn
 
@@ -108,7 +107,8 @@ def rerun_torch_layer(module, x, bias='own', output_size=None, stats=None, **ove
             default = [(x.shape[2 + i] - 1) * settings['stride'][i] - 2 * settings['padding'][i]
                        + settings['dilation'][i] * (module.kernel_size[i] - 1) + 1 for i in range(2)]
             output_padding = tuple(want - got for want, got in zip(output_size, default))
-            if any(p < 0 or p >= max(s, d) for p, s, d in zip(output_padding, settings['stride'], settings['dilation'])):
+            limits = (max(s, d) for s, d in zip(settings['stride'], settings['dilation']))
+            if any(p < 0 or p >= limit for p, limit in zip(output_padding, limits)):
                 return None
         return TF.conv_transpose2d(x, module.weight, b, settings['stride'], settings['padding'], output_padding,
                                    settings['groups'], settings['dilation'])

@@ -8,7 +8,7 @@ paired when their kind and weight shape agree."""
 import json
 from dataclasses import dataclass
 
-from bridge.port_check.layers import kind_of, main_weight_shape
+from bridge.port_check.layers import LEAF_TO_TORCH, kind_of, main_weight_shape
 from gan_common.errors import UserError
 
 
@@ -52,7 +52,7 @@ def layer_map(mapping):
     layers = {}
     for chainer_key, torch_key in mapping.items():
         chainer_key = chainer_key.strip('/')
-        if '/' in chainer_key and chainer_key.rsplit('/', 1)[1] in ('W', 'b', 'gamma', 'beta', 'avg_mean', 'avg_var', 'N'):
+        if '/' in chainer_key and chainer_key.rsplit('/', 1)[1] in LEAF_TO_TORCH:
             chainer_key, torch_key = chainer_key.rsplit('/', 1)[0], torch_key.rsplit('.', 1)[0]
         layers[chainer_key] = torch_key
     return layers

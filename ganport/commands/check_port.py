@@ -62,11 +62,12 @@ def parse_shape(text):
 def random_inputs(shapes, dtypes, dtype, seed, chainer_model):
     import numpy as np
     import chainer.links as L
-    labels = [link.W.shape[0] for link in chainer_model.links() if isinstance(link, L.EmbedID) and link.W.array is not None]
-    high = min(labels) if labels else 10
+    sizes = [link.W.shape[0] for link in chainer_model.links()
+             if isinstance(link, L.EmbedID) and link.W.array is not None]
+    high = min(sizes) if sizes else 10
     rng = np.random.RandomState(seed)
-    return [rng.randint(0, high, shape).astype(np.int32) if kind == 'int32' else rng.standard_normal(shape).astype(dtype)
-            for shape, kind in zip(shapes, dtypes)]
+    return [rng.randint(0, high, shape).astype(np.int32) if kind == 'int32'
+            else rng.standard_normal(shape).astype(dtype) for shape, kind in zip(shapes, dtypes)]
 
 
 def optimizers(choice):

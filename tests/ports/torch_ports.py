@@ -16,7 +16,8 @@ class ConvNetPort(nn.Module):
         self.second = nn.Conv2d(4, 6, 3, stride=stride, padding=padding, bias=bias)
         self.norm = nn.BatchNorm2d(4, eps=eps, momentum=momentum, track_running_stats=track_running_stats)
         self.first = nn.Conv2d(3, 4, 3, padding=1)
-        self.slope, self.ceil_mode, self.relu, self.channels_last, self.scale = slope, ceil_mode, relu, channels_last, scale
+        self.slope, self.ceil_mode, self.relu, self.scale = slope, ceil_mode, relu, scale
+        self.channels_last = channels_last
         if bn_eval:
             self.norm.eval()
 
