@@ -40,7 +40,8 @@ CATALOGUE = {
     'flatten_order': "the order a linear layer's input is flattened in (Chainer: C, H, W)",
     'softmax_axis': "softmax's axis: Chainer's default 1, PyTorch's dim stated otherwise",
     'avg_pool_padding': "average pooling's padding: Chainer counts it as zeros (count_include_pad=True)",
-    'sigmoid_clamp': "Chainer's F.sigmoid is exactly 0 below about -37 (tanh-based); torch.sigmoid is not",
+    'sigmoid_clamp': "Chainer's F.sigmoid is exactly 0 below about -37 (tanh-based); torch.sigmoid is not; "
+                     'or the port clamps the sigmoid to [eps, 1 - eps]',
     'dropout_mask': 'dropout masks: each framework draws its own; with Chainer\'s masks the outputs agree',
     'adam_eps': "Adam's epsilon: Chainer adds it to the uncorrected sqrt(v), torch.optim.Adam to the "
                 'bias-corrected one (torch_impl.optim.ChainerAdam repeats Chainer)',
@@ -48,6 +49,8 @@ CATALOGUE = {
     'unknown': 'none of the above: the layer and the figures are reported',
 }
 
+CLAMPS = (1e-7, 1e-8, 1e-6, 1e-12, 1e-5, 1e-3)  # Keras's epsilon first, then the usual choices
+OTHER_SLOPES = (0.1, 0.02, 0.05, 0.3, 0.0)
 ACTIVATIONS = {'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'ELU', 'Softplus', 'Softmax', 'LogSoftmax', 'ClippedReLU',
                'Swish', 'SELU', 'HardSigmoid', 'Mish'}
 TORCH_ACTIVATIONS = (('relu', torch.relu), ('leaky_relu(0.2)', lambda x: TF.leaky_relu(x, 0.2)),
@@ -378,6 +381,13 @@ def torch_sigmoid(node, inputs, original):
     return y.astype(x.dtype),
 
 
+def clamped_sigmoid(eps):
+    def forward(node, inputs, original):
+        y, = original(node, inputs)
+        return np.clip(y, eps, 1 - eps),
+    return forward
+
+
 def average_pool_excluding_padding(node, inputs, original):
     x = torch.from_numpy(np.ascontiguousarray(inputs[0]))
     original(node, inputs)
@@ -392,9 +402,14 @@ def function_suspects(call):
     if name == 'LeakyReLU':
         suspects.append(('leaky_relu_slope', f"Chainer's leaky_relu has slope {node.slope:g}, the PyTorch port "
                          "0.01 (nn.LeakyReLU()'s default)", set_attribute('slope', 0.01)))
+        suspects += [('leaky_relu_slope', f"Chainer's leaky_relu has slope {node.slope:g}, the PyTorch port "
+                      f'{slope:g}', set_attribute('slope', slope)) for slope in OTHER_SLOPES if slope != node.slope]
     if name == 'Sigmoid':
         suspects.append(('sigmoid_clamp', "Chainer's F.sigmoid (tanh-based) is exactly 0 below about -37, "
                          'torch.sigmoid is not', torch_sigmoid))
+        for eps in CLAMPS:
+            suspects.append(('sigmoid_clamp', f'the PyTorch port clamps the sigmoid to [{eps:g}, 1 - {eps:g}], '
+                             "Chainer's F.sigmoid is not clamped", clamped_sigmoid(eps)))
     if name in ('Softmax', 'LogSoftmax'):
         for axis in range(-1, 4):
             if axis != node.axis:

@@ -16,13 +16,15 @@ LEAF_TO_TORCH = {'W': 'weight', 'b': 'bias', 'gamma': 'weight', 'beta': 'bias',
 BIAS = {'b': 'bias', 'beta': 'bias'}
 
 CHAINER_KINDS = ((L.Linear, 'linear'), (L.Convolution2D, 'conv'), (L.Deconvolution2D, 'deconv'),
-                 (L.BatchNormalization, 'bn'), (L.EmbedID, 'embed'))
+                 (L.BatchNormalization, 'bn'), (L.EmbedID, 'embed'), (L.LayerNormalization, 'layernorm'),
+                 (L.GroupNormalization, 'groupnorm'))
 TORCH_KINDS = ((nn.Linear, 'linear'), (nn.Conv2d, 'conv'), (nn.ConvTranspose2d, 'deconv'),
-               (nn.modules.batchnorm._BatchNorm, 'bn'), (nn.Embedding, 'embed'))
+               (nn.modules.batchnorm._BatchNorm, 'bn'), (nn.Embedding, 'embed'), (nn.LayerNorm, 'layernorm'),
+               (nn.GroupNorm, 'groupnorm'))
 
 
 def kind_of(layer):
-    """'linear', 'conv', 'deconv', 'bn', 'embed', or the class name of any other layer."""
+    """'linear', 'conv', 'deconv', 'bn', 'embed', 'layernorm', 'groupnorm', or the class name of any other layer."""
     for cls, kind in CHAINER_KINDS + TORCH_KINDS:
         if isinstance(layer, cls):
             return kind

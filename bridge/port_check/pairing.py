@@ -28,9 +28,10 @@ def chainer_layers(model):
 
 
 def torch_layers(model):
-    """{path: module} of every module that owns parameters or buffers."""
+    """{path: module} of every module that owns parameters, and of every
+    batch normalisation (which may own only running statistics)."""
     return {name or '(root)': module for name, module in model.named_modules()
-            if list(module.parameters(recurse=False)) or list(module.buffers(recurse=False))}
+            if list(module.parameters(recurse=False)) or kind_of(module) == 'bn'}
 
 
 def read_name_map(path):
