@@ -1,0 +1,4 @@
+from ganport.commands.benchmark import main
+
+if __name__ == '__main__':
+    main()
