@@ -14,7 +14,7 @@
 # writes summary.txt and exits 0.
 set -uo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 fail() { echo "error: $*" >&2; exit 1; }
 
 cd "$(dirname "$0")/.." || exit 1

@@ -5,7 +5,9 @@ a variant that trains from the same initial weights on the same inputs:
 * ``torch-channels-last``: the port with its networks and inputs in
   ``torch.channels_last``;
 * ``torch-compile``: the port with each network wrapped by ``torch.compile``
-  (its compilation falls in the warm-up).
+  (its compilation falls in the warm-up);
+* ``chainer-2-threads`` / ``torch-2-threads``: two BLAS (Chainer) or intra-op
+  (PyTorch) threads during that variant's steps, whatever ``--threads`` says.
 
 GPU runs switch TF32 off (``prepare_device``), so float32 means float32 in
 both frameworks."""
@@ -17,6 +19,7 @@ from chainer_impl import compat  # noqa: F401
 import chainer  # noqa: E402
 
 from bridge.benchmark.cases import ChainerVariant, TorchVariant
+from chainer_impl import speed
 from chainer_impl.speed import FAST_CONFIG
 from gan_common.errors import UserError
 
@@ -27,6 +30,26 @@ def fast_chainer_config():
         for key, value in FAST_CONFIG.items():
             stack.enter_context(chainer.using_config(key, value))
         yield
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    before = speed.blas_threads()
+    speed.set_blas_threads(n)
+    try:
+        yield
+    finally:
+        speed.set_blas_threads(before)
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def chainer_fast(case, arrays, chainer_nets):
@@ -43,7 +66,17 @@ def torch_compile(case, arrays, chainer_nets):
     return variant
 
 
-TUNINGS = {'chainer-fast': chainer_fast, 'torch-channels-last': torch_channels_last, 'torch-compile': torch_compile}
+def chainer_2_threads(case, arrays, chainer_nets):
+    return ChainerVariant(case, arrays, context=lambda: blas_threads(2), label='chainer 2 threads')
+
+
+def torch_2_threads(case, arrays, chainer_nets):
+    return TorchVariant(case, arrays, chainer_nets, context=lambda: torch_threads(2), label='torch 2 threads')
+
+
+TUNINGS = {'chainer-fast': chainer_fast, 'chainer-2-threads': chainer_2_threads,
+           'torch-channels-last': torch_channels_last, 'torch-compile': torch_compile,
+           'torch-2-threads': torch_2_threads}
 
 
 def parse_tunings(text):

@@ -40,7 +40,7 @@ def build_parser():
     parser.add_argument('--block', type=int, default=5, help='iterations per turn while interleaving (default 5)')
     parser.add_argument('--tuned', default='',
                         help='also run tuned variants beside the defaults: comma-separated from '
-                             'chainer-fast, torch-channels-last, torch-compile')
+                             'chainer-fast, chainer-2-threads, torch-channels-last, torch-compile, torch-2-threads')
     parser.add_argument('--profile', action='store_true',
                         help='also profile Chainer per function (TimerHook) and per layer (TimerLinkHook), '
                              'and PyTorch per operator, over --profile-iterations iterations')
