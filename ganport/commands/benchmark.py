@@ -27,8 +27,7 @@ MODELS = 'dcgan,gan,cgan,acgan,cyclegan'
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog='benchmark', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--models', default=MODELS,
                         help=f'comma-separated models, each optionally model:preset (default {MODELS}: '
                              'every distinct size of each)')
