@@ -81,7 +81,7 @@ def test_one_step_float32(model, preset, overrides, cupy_accelerators):
 def test_float64_trajectory(model, preset, overrides):
     run = lockstep(model, preset, overrides, 'float64')
     rows = [run.step() for _ in range(10)]
-    check(f'{model}/{preset} losses over 10 steps on GPU (float64)', max(r['loss_diff'] for r in rows), 1e-10)
+    check(f'{model}/{preset} losses over 10 steps on GPU (float64)', max(r['loss_diff'] for r in rows), 1e-8)
     check(f'{model}/{preset} parameters after 10 steps on GPU (float64)', rows[-1]['param_drift'], 1e-9)
 
 
