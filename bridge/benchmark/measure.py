@@ -52,7 +52,7 @@ def peak_memory_mib(variant, steps=2):
     no variant inherits another's freed memory); call before any variant
     has stepped. GPU: the framework's peak (PyTorch: max_memory_allocated;
     CuPy: the bytes its memory pool holds), weights included."""
-    device = getattr(variant, 'device')
+    device = variant.device
     if isinstance(device, torch.device) and device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
         for _ in range(steps):

@@ -53,9 +53,10 @@ def machine(gpu, threads):
             'device': 'cpu' if gpu is None else f'cuda:{gpu}'}
     if gpu is not None:
         import cupy
+        from cupy._core import _accelerator
         info.update(gpu_name=torch.cuda.get_device_name(gpu), cupy=cupy.__version__,
-                    cupy_accelerators=cupy._core.get_routine_accelerators() if hasattr(cupy, '_core') else None,
-                    tf32=torch.backends.cuda.matmul.allow_tf32)
+                    cupy_reduction_accelerators=list(_accelerator.get_reduction_accelerators()),
+                    tf32=torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32)
     return info
 
 
