@@ -202,8 +202,11 @@ def is_project_checkpoint(path):
         return True
     if not _magic(path).startswith(ZIP_MAGIC):
         return False
-    with zipfile.ZipFile(path) as archive:
-        return f'{META_KEY}.npy' in archive.namelist()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return f'{META_KEY}.npy' in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return path.endswith('.npz')  # a damaged snapshot: its reader says so
 
 
 # ---------------------------------------------------------------- matching names and shapes

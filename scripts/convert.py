@@ -47,16 +47,14 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from bridge.legacy_models import ROLES, import_legacy_model, is_project_checkpoint
-    if not os.path.isfile(args.src):
-        raise UserError(f'{args.src} does not exist; pass the checkpoint or model file to convert')
-    if not is_project_checkpoint(args.src):
+    if os.path.isfile(args.src) and not is_project_checkpoint(args.src):
         ensure_writable_dir(os.path.dirname(os.path.abspath(args.dst)))
         role, clamped = import_legacy_model(args.src, args.dst, args.model, args.trust_pickle, args.v1_20_batchnorm)
         if clamped:
             print(f'warning: {clamped} BN variance(s) below eps were set to 0 (v1.20 divided by less)', file=sys.stderr)
         print(f'wrote {args.dst} (the {args.model} {ROLES[role]}, imported from {args.src})')
         return
-    if args.trust_pickle or args.v1_20_batchnorm:
+    if os.path.isfile(args.src) and (args.trust_pickle or args.v1_20_batchnorm):
         raise UserError(f'{args.src} is a checkpoint of this project; --trust-pickle and --v1-20-batchnorm '
                         'are for importing old model files: drop them')
     source, target = framework_of(args.src), framework_of(args.dst)

@@ -86,7 +86,7 @@ def run_area(args, area):
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, 'junit.xml')
         command = [args.python, '-c', PRELOAD[not args.without_layer] + LAUNCH_PYTEST,
-                   '-q', '-p', 'no:cacheprovider', '-m', CPU_ONLY,
+                   '-q', '-p', 'no:cacheprovider', '--continue-on-collection-errors', '-m', CPU_ONLY,
                    f'--junitxml={report}', *map(str, area_paths(args.checkout, area))]
         env = dict(os.environ, OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1', MKL_NUM_THREADS='1',
                    PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get('PYTHONPATH')])))
