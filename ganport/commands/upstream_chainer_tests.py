@@ -1,6 +1,9 @@
-"""Run Chainer v7.8.1's own tests against this Python and NumPy, with the
-compatibility layer (chainer_impl.compat) imported before pytest starts, and
-print one Markdown row per area: passed, failed, skipped, errors, time.
+"""Run Chainer v7.8.1's own tests with the compatibility layer, area by area.
+
+Runs Chainer v7.8.1's own tests against an interpreter's Chainer and NumPy,
+with the compatibility layer (chainer_impl.compat) imported before pytest
+starts (or, --without-layer, not), and prints one Markdown row per area:
+passed, failed, skipped, errors, time.
 
 The PyPI sdist of Chainer has no tests: take them from the v7.8.1 tag of the
 Chainer repository, e.g.
@@ -10,10 +13,10 @@ and pass that checkout (it needs tests/ and the setup.cfg beside it, whose
 Theano, ChainerX and slow tests are deselected, as in upstream's CPU runs.
 Not part of the project's test suite: the full functions area takes hours.
 
-Example: python scripts/upstream_chainer_tests.py ~/src/chainer-v7.8.1 --areas links optimizers --json layer.json
-         python scripts/upstream_chainer_tests.py ~/src/chainer-v7.8.1 --python /venvs/np126/bin/python \\
+Example: ganport upstream-chainer-tests ~/src/chainer-v7.8.1 --areas links optimizers --json layer.json
+         ganport upstream-chainer-tests ~/src/chainer-v7.8.1 --python /venvs/np126/bin/python \\
              --without-layer --json np126.json
-         python scripts/upstream_chainer_tests.py ~/src/chainer-v7.8.1 --compare np126.json --json layer.json
+         ganport upstream-chainer-tests ~/src/chainer-v7.8.1 --compare np126.json --json layer.json
 """
 import argparse
 import json
