@@ -15,19 +15,22 @@ only where the running stack lacks what Chainer expects:
   accumulate float32 values in float32; they are made to accumulate in
   float64 as they did under NumPy 1;
 * ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
-  a dtype; the one helper that does so sees a view of NumPy that still has it.
-
-``prepare_chainermn()`` (called by ``chainer_impl.distributed`` before it
-imports ChainerMN, which needs mpi4py) handles ChainerMN's two problems:
-
-* it reads mpi4py's private ``MPI._typedict`` at import time (checked, and
-  filled from the public datatypes where an mpi4py lacks it);
-* its ``unpack_params`` calls ``xp.array(..., copy=False, dtype=...)`` to cast
-  gradients to the transfer dtype, which NumPy 2 (and CuPy 14) refuse when the
-  cast needs a copy; it is replaced by one that copies only when needed, as
-  ``copy=False`` meant under NumPy 1.
+  a dtype; the one helper that does so sees a view of NumPy that still has it;
+* on a GPU stack, the CuPy names Chainer 7.8.1 reads that CuPy has deprecated
+  or may drop (``keep_cupy_names_chainer_uses``, audited against CuPy 14.2).
+* ``numpy.product`` (removed in NumPy 2.0), which Chainer's own tests call;
+* ``xp.array(v, copy=False, dtype=...)`` in ChainerMN's ``unpack_params``,
+  which NumPy 2 (and CuPy 14) turn into an error whenever the dtype changes;
+  that function sees an ``array`` that copies when it must, as NumPy 1 did.
+  ChainerMN needs mpi4py, so this one is applied when the module is imported;
+* mpi4py's private ``MPI._typedict``, which ChainerMN reads at import time:
+  ``prepare_chainermn()`` (called by ``chainer_impl.distributed`` before it
+  imports ChainerMN) checks it and fills it from the public datatypes where
+  an mpi4py lacks it.
 """
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.metadata
 import sys
 import types
@@ -136,6 +139,124 @@ def _give_resize_images_numpy_float():
         compute.__defaults__, compute.__closure__)
 
 
+# ---------------------------------------------------------------- CuPy 14
+# Audit of every cupy / cupyx name Chainer 7.8.1 uses, against CuPy 14.2:
+# all are present except ``cupy.cudnn`` (CuPy 14 has no cuDNN module; Chainer
+# then sets ``cuda.cudnn_enabled = False`` and runs its own kernels, which is
+# what this project tests), and ``cupy.cuda.nvtx_enabled`` only answers
+# through a deprecated module ``__getattr__`` (a DeprecationWarning each time,
+# "removed in a future release"; Chainer's CUDAProfileHook reads it). The
+# stand-ins below apply only where a name is missing, so a CuPy that drops
+# one keeps Chainer on the GPU instead of failing at that call; for
+# ``cupy._util.PerformanceWarning`` that failure would be silent: Chainer
+# would import with ``cuda.available = False`` and run on the CPU.
+def _scatter_add(cupy):
+    def scatter_add(a, slices, value):
+        cupy.add.at(a, slices, value)
+    return scatter_add
+
+
+def _rsqrt(cupy):
+    def rsqrt(x, dtype=None):
+        return cupy.reciprocal(cupy.sqrt(x, dtype=dtype))
+    return rsqrt
+
+
+class _PerformanceWarning(RuntimeWarning):
+    pass
+
+
+def keep_cupy_names_chainer_uses(cupy, cupyx):
+    """Give ``cupy`` / ``cupyx`` (the modules, or stand-ins in tests) every
+    name Chainer 7.8.1 reads that they lack; returns the names added."""
+    added = []
+
+    def ensure(owner, name, make, deprecated_lookup=False):
+        if name in vars(owner) or (not deprecated_lookup and hasattr(owner, name)):
+            return
+        setattr(owner, name, make())
+        added.append(f'{owner.__name__}.{name}')
+
+    ensure(cupyx, 'scatter_add', lambda: _scatter_add(cupy))
+    ensure(cupyx, 'rsqrt', lambda: _rsqrt(cupy))
+    nvtx = getattr(cupy.cuda, 'nvtx', None)
+    ensure(cupy.cuda, 'nvtx_enabled', lambda: bool(getattr(nvtx, 'available', nvtx is not None)),
+           deprecated_lookup=True)
+    util = sys.modules.get('cupy._util')
+    if util is None:
+        util = types.ModuleType('cupy._util')
+        sys.modules['cupy._util'] = cupy._util = util
+    ensure(util, 'PerformanceWarning', lambda: _PerformanceWarning)
+    return added
+
+
+def _prepare_cupy_for_chainer():
+    try:
+        import cupy
+        import cupyx
+    except Exception:  # no GPU stack: nothing to prepare
+        return []
+    return keep_cupy_names_chainer_uses(cupy, cupyx)
+def _restore_product():
+    if 'product' not in np.__dict__ and not hasattr(np, 'product'):
+        np.product = np.prod
+
+
+def _copying_when_needed(xp):
+    """``xp`` whose ``array(copy=False)`` means NumPy 1's 'copy only if needed'."""
+    if not (xp is np or xp.__name__ == 'cupy'):
+        return xp
+    view = types.ModuleType(xp.__name__)
+    view.__getattr__ = lambda name: getattr(xp, name)
+    view.array = lambda obj, *args, copy=True, **kwargs: xp.array(
+        obj, *args, copy=None if copy is False else copy, **kwargs)
+    return view
+
+
+def _let_chainermn_unpack_cast(module):
+    unpack = module.unpack_params
+    if getattr(unpack, 'copies_when_needed', False):
+        return
+    chainer_view = types.ModuleType('chainer')  # chainer, except get_array_module, seen only by unpack_params
+    chainer_view.__getattr__ = lambda name: getattr(sys.modules['chainer'], name)
+    chainer_view.backend = types.ModuleType('chainer.backend')
+    chainer_view.backend.__getattr__ = lambda name: getattr(sys.modules['chainer.backend'], name)
+    chainer_view.backend.get_array_module = lambda *arrays: _copying_when_needed(
+        sys.modules['chainer.backend'].get_array_module(*arrays))
+    patched = types.FunctionType(unpack.__code__, dict(unpack.__globals__, chainer=chainer_view),
+                                 unpack.__name__, unpack.__defaults__, unpack.__closure__)
+    patched.copies_when_needed, patched.__wrapped__ = True, unpack
+    module.unpack_params = patched
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs ``patch(module)`` once the module ``name`` has been executed."""
+
+    def __init__(self, name, patch):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module, patch = spec.loader.exec_module, self.patch
+
+        def exec_then_patch(module):
+            exec_module(module)
+            patch(module)
+        spec.loader.exec_module = exec_then_patch
+        return spec
+
+
+def _after_import(name, patch):
+    if name in sys.modules:
+        patch(sys.modules[name])
+    elif not any(isinstance(f, _AfterImport) and f.name == name for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(name, patch))
+
+
 # ---------------------------------------------------------------- ChainerMN
 MPI_TYPECODES = {'i': np.int32, 'l': np.int64, 'f': np.float32, 'd': np.float64}  # what ChainerMN looks up
 
@@ -154,44 +275,27 @@ def _give_mpi4py_typedict():
                               f'ChainerMN expects {np.dtype(dtype)}; install the pinned mpi4py')
 
 
-def unpack_params_copying_when_needed(params, attr_name, buffer, transfer_dtype, zero_fill, stream=None):
-    """ChainerMN's ``_memory_utility.unpack_params`` (pack each parameter's
-    ``attr_name`` array into ``buffer``, cast to ``transfer_dtype``, one after
-    another), casting with ``asarray``: NumPy 2 and CuPy 14 raise on
-    ``array(..., copy=False)`` whenever the cast must copy."""
-    offset = 0
-    for param in params:
-        array = getattr(param, attr_name)
-        if array is None and attr_name == 'grad' and zero_fill:
-            array = param.xp.empty_like(param.data)
-            setattr(param, attr_name, array)
-        nbytes = array.size * np.dtype(transfer_dtype).itemsize
-        cast = array if array.dtype == transfer_dtype else param.xp.asarray(array, dtype=transfer_dtype)
-        buffer.to_device(cast, nbytes, offset, stream)
-        offset += nbytes
-        if cast is not array:
-            getattr(param, attr_name)[...] = cast.astype(array.dtype)  # as ChainerMN: write the cast back
-
-
 def prepare_chainermn():
-    """Import ChainerMN with its mpi4py and NumPy 2 problems handled; returns the module."""
+    """Import ChainerMN with mpi4py's ``_typedict`` checked; returns the module
+    (its ``unpack_params`` is patched on import, see ``_let_chainermn_unpack_cast``)."""
     _give_mpi4py_typedict()
     import chainermn
-    from chainermn.communicators import _memory_utility  # its users call it through the module
-    _memory_utility.unpack_params = unpack_params_copying_when_needed
     return chainermn
 
 
 def install():
     """Apply every patch, then import Chainer; safe to call more than once."""
     _restore_sctypes()
+    _restore_product()
     _stand_in_for_numpy_distutils()
     _stand_in_for_pkg_resources()
+    _prepare_cupy_for_chainer()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         import chainer  # noqa: F401
     _accumulate_summaries_in_float64()
     _give_resize_images_numpy_float()
+    _after_import('chainermn.communicators._memory_utility', _let_chainermn_unpack_cast)
 
 
 install()

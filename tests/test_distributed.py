@@ -1,6 +1,6 @@
 """Data-parallel training, ``train.py --workers 2``: ChainerMN (mpiexec, the
 ``naive`` communicator) and PyTorch DDP (torchrun, gloo) on this CPU, float64,
-tiny runs; the engines' quirks; ChainerMN's compatibility fixes; the shards.
+tiny runs; the engines' quirks; mpi4py's private ``_typedict``; the shards.
 
 The semantics pinned here: without batch normalisation two ranks take the
 single process's steps; with it, each rank normalises with its own batch's
@@ -207,7 +207,7 @@ def test_chainermn_first_update_only_broadcasts_and_the_wrapper_steps():
     assert untouched == 0.0 and stepped > 1e-6
 
 
-# ---------------------------------------------------------------- ChainerMN on NumPy 2 and the pinned mpi4py
+# ---------------------------------------------------------------- ChainerMN and the pinned mpi4py
 @needs_mpi
 def test_mpi4py_typedict_has_what_chainermn_reads():
     from mpi4py import MPI
@@ -215,34 +215,6 @@ def test_mpi4py_typedict_has_what_chainermn_reads():
     compat.prepare_chainermn()
     for code, dtype in compat.MPI_TYPECODES.items():
         assert MPI._typedict[code].Get_size() == np.dtype(dtype).itemsize
-
-
-class RecordingBuffer:
-    def __init__(self):
-        self.parts = []
-
-    def to_device(self, array, nbytes, offset, stream=None):
-        self.parts.append((np.array(array), nbytes, offset))
-
-
-@needs_mpi
-def test_unpack_params_casts_where_numpy2_refuses_copy_false():
-    from chainer_impl import compat
-    import chainer
-    compat.prepare_chainermn()
-    from chainermn.communicators import _memory_utility
-    params = [chainer.Parameter(np.arange(3, dtype=np.float64)), chainer.Parameter(np.ones((2, 2), np.float64))]
-    for p in params:
-        p.grad = p.array * 0.5
-    if np.lib.NumpyVersion(np.__version__) >= '2.0.0':
-        with pytest.raises(ValueError):
-            np.array(params[0].grad, copy=False, dtype=np.float32)  # what ChainerMN's own line does
-    buffer = RecordingBuffer()
-    assert _memory_utility.unpack_params is compat.unpack_params_copying_when_needed
-    _memory_utility.unpack_params(params, 'grad', buffer, np.float32, zero_fill=False)
-    assert [(a.dtype, n, o) for a, n, o in buffer.parts] == [(np.float32, 12, 0), (np.float32, 16, 12)]
-    np.testing.assert_array_equal(buffer.parts[0][0], [0, 0.5, 1])
-    assert params[0].grad.dtype == np.float64
 
 
 # ---------------------------------------------------------------- shards of the shared stream

@@ -3,37 +3,33 @@ paper preset and the blog DCGAN at batch 1000, from the layer shapes.
 
 FLOPs: one real ``train_step`` of the PyTorch port runs on the ``meta``
 device (shapes only, no arithmetic) with a forward hook on every
-convolution, transposed convolution and linear layer, counting
-2 x multiply-adds of each forward pass; a training pass costs 3 x its forward
-pass (the backward computes the input's and the weights' gradients), the
-usual estimate, applied to every pass. Normalisations, activations and
-losses are left out (a few per cent). This is the project's own estimate,
-kept to one function (``iteration_flops``) so that a shared FLOP counter can
-replace it.
+convolution, transposed convolution and linear layer, whose multiply-adds
+``gan_common.flops`` counts from the shapes; every pass is counted as a
+training pass (its forward, and a backward with the input's and the weights'
+gradients: 3 x the forward), an upper bound for the few passes that need no
+input gradient or run without a backward.
 
 Run ``python -m torch_impl.scaling`` for the README's tables."""
 import numpy as np
 import torch
 from torch import nn
 
+from gan_common import flops
 from gan_common.presets import get_preset
 from gan_common.scaling import Workload, markdown_table
 from gan_common.streams import RandomStream
 
-TRAINING_PER_FORWARD = 3
 BANDWIDTHS = (25e9, 100e9, 450e9)   # bytes/s: PCIe 4 x16 or 200 Gb/s InfiniBand, 800 Gb/s, NVLink 4
 SUSTAINED_FLOPS = 100e12            # per GPU, float32 on tensor cores (TF32), sustained: an assumption
 
 
 def _multiply_adds(layer, inputs, output):
     if isinstance(layer, nn.Linear):
-        return output.numel() * layer.in_features
+        return flops.linear_macs(output.numel() // layer.out_features, layer.in_features, layer.out_features)
     if isinstance(layer, nn.Conv2d):
-        kernel = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
-        return output.numel() * kernel
-    if isinstance(layer, nn.ConvTranspose2d):  # every input pixel meets the whole kernel once
-        kernel = layer.out_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
-        return inputs[0].numel() * kernel
+        return flops.conv_macs(output.shape, layer.in_channels, layer.kernel_size, layer.groups)
+    if isinstance(layer, nn.ConvTranspose2d):
+        return flops.deconv_macs(inputs[0].shape, layer.out_channels, layer.kernel_size, layer.groups)
     return 0
 
 
@@ -70,7 +66,7 @@ def iteration_flops(model, preset, batch_size):
             hook.remove()
         if original_pooled is not None:
             module._pooled = original_pooled
-    return 2 * TRAINING_PER_FORWARD * sum(counted)
+    return sum(flops.forward_flops(m) + flops.backward_flops(m) for m in counted)
 
 
 def _meta_inputs(module, config, batch_size):
