@@ -22,8 +22,9 @@ from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.keymap import torch_to_chainer_keys
 from gan_common.presets import adam_settings
-from torch_impl.checkpoint import build_named_networks, read_checkpoint
+from torch_impl.checkpoint import read_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
+from torch_impl.models import build_named_networks
 from torch_impl.optim import ChainerAdam
 
 ITERATION_KEY = 'updater/iteration'
