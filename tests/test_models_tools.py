@@ -179,11 +179,8 @@ def test_training_continues_in_pytorch_from_a_chainer_snapshot(tmp_path, model):
 @pytest.mark.parametrize('model', ['dcgan'] + MODELS)
 def test_the_recipe_draws_the_same_inputs_twice(model):
     from gan_common.models import declaration
-    from gan_common.presets import PRESETS
     from gan_common.streams import RandomStream
     recipe = declaration(model).RECIPE
-    for preset in PRESETS[model].values():  # the presets say the noise the recipe draws
-        assert preset['noise'] == recipe.noise
     images, labels = np.arange(40.0).reshape(40, 1, 1, 1), np.arange(40) % 10
     draws = []
     for _ in range(2):

@@ -28,7 +28,8 @@ def _deconv(n_in, n_out, ksize, stride, pad, output_padding=0):
 
 
 def _double(layer, h):
-    """A stride-2 transposed convolution to exactly twice the size (output_padding=1)."""
+    """``layer``, a stride-2 transposed convolution built with output_padding=1,
+    which is what makes its output exactly twice the size (Chainer's ``outsize=``)."""
     return layer(h)
 
 
