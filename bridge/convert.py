@@ -38,8 +38,15 @@ def converted_meta(meta, framework):
     return dict(meta, framework=framework, config=dict(meta['config'], framework=framework))
 
 
+def refuse_imported(path, meta):
+    if 'imported' in meta:
+        raise UserError(f'{path} holds an imported network and no training state; import the original '
+                        f'{meta["imported"]["from"]} again with the other suffix instead')
+
+
 def chainer_to_torch_checkpoint(src, dst, model=None):
     arrays, meta = read_snapshot(src, model)
+    refuse_imported(src, meta)
     meta = converted_meta(meta, 'torch')
     networks = build_named_networks(meta)
     state = {'meta': meta, 'iteration': int(arrays[ITERATION_KEY]),
@@ -92,6 +99,7 @@ def _torch_adam_state_dict(module, optimizer_arrays, meta, network):
 
 def torch_to_chainer_checkpoint(src, dst, model=None):
     state = read_checkpoint(src, model)
+    refuse_imported(src, state['meta'])
     meta = converted_meta(state['meta'], 'chainer')
     arrays = {META_KEY: np.array(json.dumps(meta)), ITERATION_KEY: np.array(state['iteration']),
               BATCHES_KEY: np.array(json.dumps(state['batches']))}

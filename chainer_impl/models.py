@@ -19,6 +19,7 @@ def build_named_networks(meta, device=None):
     module = MODULES[meta['model']]
     with chainer.using_config('dtype', np.dtype(config['dtype'])):
         networks = {name: getattr(module, cls)(**kwargs) for name, (cls, kwargs) in models.networks(config).items()}
+    networks = {name: networks[name] for name in meta.get('networks', networks)}  # imported: some only
     if device is not None:
         for network in networks.values():
             network.to_device(device)

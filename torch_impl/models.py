@@ -18,4 +18,5 @@ def build_named_networks(meta, device='cpu'):
     module = MODULES[meta['model']]
     dtype = torch.float64 if np.dtype(config['dtype']) == np.float64 else torch.float32
     networks = {name: getattr(module, cls)(**kwargs) for name, (cls, kwargs) in models.networks(config).items()}
+    networks = {name: networks[name] for name in meta.get('networks', networks)}  # imported: some only
     return {name: network.to(device=device, dtype=dtype) for name, network in networks.items()}
