@@ -161,7 +161,8 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
 
     ``resume``: continue from the newest checkpoint in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
-    from torch_impl.checkpoint import build_named_networks, read_checkpoint
+    from torch_impl.checkpoint import read_checkpoint
+    from torch_impl.models import MODULES, build_named_networks
     parallel = None
     if config.get('workers', 1) > 1:
         from torch_impl.distributed import DataParallel
@@ -172,7 +173,6 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
     networks = build_named_networks(meta, device)
     if parallel:
         networks = parallel.convert_networks(networks, config['model'])
-    from torch_impl.models import MODULES
     source = latest_checkpoint(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.pt in {run_dir}; train without --resume first')
