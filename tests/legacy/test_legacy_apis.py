@@ -84,8 +84,8 @@ def test_surroundings_of_2016_are_mapped_and_labelled(tmp_path):
     assert got == {'figure_exists': True, 'product': 24, 'alltrue': True, 'int_alias': True, 'clock_ticks': True,
                    'list_is_iterable': True, 'thumbnail': [4, 4]}
     outside = {row['old_api'] for row in report['uses'] if row['changed_in'] == 'outside Chainer'}
-    # (numpy.product is absent here: chainer_impl.compat restores it, since Chainer's own tests use it)
     assert {'savefig(..., papertype=...)', 'savefig(..., frameon=...)', 'numpy.float', 'numpy.alltrue',
+            'numpy.product',
             'numpy.int', 'time.clock', 'collections.Iterable', 'PIL.Image.ANTIALIAS'} <= outside
     assert '[outside Chainer]' in result.stderr
 
