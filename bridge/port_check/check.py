@@ -82,6 +82,14 @@ def assert_same_program(chainer_model, torch_model, inputs, **options):
     return result
 
 
+def mark(row, diff, quantity='forward'):
+    """The row a divergence is put on shows its figures (what the layer hands on)."""
+    if quantity == 'forward':
+        row.max_abs_diff, row.max_rel_diff, row.passed = diff.abs, diff.rel, False
+    else:
+        row.gradient_max_abs_diff, row.gradient_max_rel_diff, row.gradient_passed = diff.abs, diff.rel, False
+
+
 def one_line(error):
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     return f"{type(error).__name__}: {' '.join(lines[-3:]) if lines else ''}".strip()
@@ -193,8 +201,12 @@ class Run:
             self.result.rows = earlier + rows
             given = difference(c_call.x_value, t_call.x_value)
             if not self.within(given):
-                rows[-1].passed = False
-                return self.diverge(context.forward_gap(index), 'forward', given, mode)
+                finding = context.forward_gap(index)
+                if finding.index < index:  # put on the layer before: its output, as handed on, differs
+                    rows.pop()
+                    self.result.rows.pop()
+                mark(rows[-1], given)
+                return self.diverge(finding, 'forward', given, mode)
             if c_call.name in self.uncopied:
                 rows[-1].passed = False
                 finding = context.finding('unknown', f'the same input, but weights of other sizes '
@@ -213,10 +225,12 @@ class Run:
         outputs = worst(difference(a, b) for a, b in zip(c_pass.output_values, t_pass.output_values))
         self.result.summary = [('outputs', outputs.abs, outputs.rel)]
         if not self.within(outputs):
+            mark(rows[-1], outputs)
             return self.diverge(context.forward_gap(len(rows)), 'forward', outputs, mode)
         loss = difference(c_pass.loss_value, t_pass.loss_value)
         self.result.summary.append(('loss', loss.abs, loss.rel))
         if not self.within(loss):
+            mark(rows[-1], loss)
             return self.diverge(context.forward_gap(len(rows), phase='loss'), 'forward', loss, mode)
         self.check_gradients(context, rows, mode)
 
@@ -232,7 +246,9 @@ class Run:
             c_call, t_call = c_pass.calls[index], t_pass.calls[index]
             given = difference(c_call.gy, t_call.gy)
             if not self.within(given):
-                return self.diverge(context.gradient_gap(index + 1), 'gradient', given, mode)
+                finding = context.gradient_gap(index + 1)
+                mark(rows[finding.index], given, 'gradient')
+                return self.diverge(finding, 'gradient', given, mode)
             if c_call.name not in seen:
                 seen.add(c_call.name)
                 params, finding = context.parameter_gradients(index)
@@ -245,7 +261,9 @@ class Run:
         self.result.summary.append(('parameter gradients', worst(overall).abs, worst(overall).rel))
         self.result.summary.append(('input gradients', inputs.abs, inputs.rel))
         if not self.within(inputs):
-            return self.diverge(context.gradient_gap(0), 'gradient', inputs, mode)
+            finding = context.gradient_gap(0)
+            mark(rows[finding.index], inputs, 'gradient')
+            return self.diverge(finding, 'gradient', inputs, mode)
 
     # ---------------------------------------------------------------- optimizer steps
     def check_steps(self, steps, chainer_optimizer, torch_optimizer, train):

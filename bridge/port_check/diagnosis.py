@@ -64,6 +64,7 @@ class Finding:
     explanation: str
     chainer: str
     torch: str
+    index: int = None  # the call it is put on
 
 
 class Context:
@@ -77,7 +78,8 @@ class Context:
         return self.c_pass.calls[index].name, self.t_pass.calls[index].name
 
     def finding(self, cause, explanation, index):
-        return Finding(cause, explanation, *self.names(index))
+        index = min(max(index, 0), len(self.c_pass.calls) - 1)
+        return Finding(cause, explanation, *self.names(index), index)
 
     def tensor(self, array):
         return torch.tensor(np.asarray(array), dtype=self.run.torch_dtype)
