@@ -33,7 +33,7 @@ def sum_of_outputs_torch(*outputs):
 
 
 def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss=None, steps=0,
-               chainer_optimizer=None, torch_optimizer=None, dtype='float64', mode='train', seed=0,
+               chainer_optimizer=None, torch_optimizer=None, dtype='float64', mode='both', seed=0,
                name_map=None, tolerance=None):
     """Compare ``chainer_model`` and ``torch_model`` (Chainer's weights copied in) on ``inputs``.
 
@@ -43,7 +43,8 @@ def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss
     of the outputs). steps: optimizer steps to compare, with
     ``chainer_optimizer()`` (an optimizer, set up here) and
     ``torch_optimizer(parameters)`` (default: Chainer's Adam and ChainerAdam).
-    mode: 'train', 'test' or 'both'. name_map: {Chainer layer or save_npz key:
+    mode: 'train', 'test' or 'both' (train, then test from the same start;
+    the steps run in train mode unless only test is asked for). name_map: {Chainer layer or save_npz key:
     PyTorch module or state_dict key}; without it layers pair by names where
     the models' names agree, else by call order. Returns a ``PortCheck``."""
     if dtype not in TORCH_DTYPES:
@@ -55,7 +56,7 @@ def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss
     for train in MODES[mode]:
         run.restore()
         run.check_mode(train)
-        if run.result.first_divergence is None and steps and train == MODES[mode][-1]:
+        if run.result.first_divergence is None and steps and train == MODES[mode][0]:
             run.restore()
             run.check_steps(steps, chainer_optimizer or default_chainer_optimizer,
                             torch_optimizer or default_torch_optimizer, train)
@@ -223,12 +224,12 @@ class Run:
             raise UserError(f'the Chainer model returns {len(c_pass.outputs)} outputs, the PyTorch model '
                             f'{len(t_pass.outputs)}; make them return the same')
         outputs = worst(difference(a, b) for a, b in zip(c_pass.output_values, t_pass.output_values))
-        self.result.summary = [('outputs', outputs.abs, outputs.rel)]
+        self.result.summary.append((f'{mode}: outputs', outputs.abs, outputs.rel))
         if not self.within(outputs):
             mark(rows[-1], outputs)
             return self.diverge(context.forward_gap(len(rows)), 'forward', outputs, mode)
         loss = difference(c_pass.loss_value, t_pass.loss_value)
-        self.result.summary.append(('loss', loss.abs, loss.rel))
+        self.result.summary.append((f'{mode}: loss', loss.abs, loss.rel))
         if not self.within(loss):
             mark(rows[-1], loss)
             return self.diverge(context.forward_gap(len(rows), phase='loss'), 'forward', loss, mode)
@@ -258,8 +259,8 @@ class Run:
                 if not rows[index].gradient_passed:
                     return self.diverge(finding or context.layer_gradient(index), 'gradient', params, mode)
         inputs = worst(difference(a, b) for a, b in zip(c_pass.input_grads, t_pass.input_grads))
-        self.result.summary.append(('parameter gradients', worst(overall).abs, worst(overall).rel))
-        self.result.summary.append(('input gradients', inputs.abs, inputs.rel))
+        self.result.summary.append((f'{mode}: parameter gradients', worst(overall).abs, worst(overall).rel))
+        self.result.summary.append((f'{mode}: input gradients', inputs.abs, inputs.rel))
         if not self.within(inputs):
             finding = context.gradient_gap(0)
             mark(rows[finding.index], inputs, 'gradient')
@@ -287,4 +288,4 @@ class Run:
                     finding = diagnosis.step(self, pair, step, chainer_optimizer, t_opt, train)
                     return self.diverge(finding, 'step', diff, mode)
         total = worst(worst_step)
-        self.result.summary.append((f'parameters after {steps} steps', total.abs, total.rel))
+        self.result.summary.append((f'{mode}: parameters after {steps} steps', total.abs, total.rel))
