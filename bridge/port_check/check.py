@@ -44,9 +44,10 @@ def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss
     ``chainer_optimizer()`` (an optimizer, set up here) and
     ``torch_optimizer(parameters)`` (default: Chainer's Adam and ChainerAdam).
     mode: 'train', 'test' or 'both' (train, then test from the same start;
-    the steps run in train mode unless only test is asked for). name_map: {Chainer layer or save_npz key:
-    PyTorch module or state_dict key}; without it layers pair by names where
-    the models' names agree, else by call order. Returns a ``PortCheck``."""
+    the steps run in train mode unless only test is asked for). name_map:
+    {Chainer layer or save_npz key: PyTorch module or state_dict key};
+    without it layers pair by names where the models' names agree, else by
+    call order. Returns a ``PortCheck``."""
     if dtype not in TORCH_DTYPES:
         raise UserError(f"dtype {dtype!r}: give 'float64' or 'float32'")
     if mode not in MODES:
