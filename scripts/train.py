@@ -19,6 +19,7 @@ from gan_common.cli import add_model_arguments, load_training_data, make_config,
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
 from gan_common.rundir import create_run_dir  # noqa: E402
+from gan_common.streams import batches_per_epoch  # noqa: E402
 
 
 def build_parser():
@@ -65,9 +66,11 @@ def make_train_config(args):
 
 
 def set_length(config):
-    """Turn an epoch count into iterations (one permutation per epoch, remainder dropped)."""
+    """Turn an epoch count into iterations (one permutation per epoch; the
+    remainder dropped unless the preset keeps the partial last batch)."""
     if config.get('iterations') is None:
-        config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
+        config['iterations'] = config['epochs'] * batches_per_epoch(
+            config['n_examples'], config['batch_size'], config.get('keep_partial_batch', False))
 
 
 @exit_on_user_error
