@@ -26,7 +26,7 @@ def check_meta(meta, path, framework, model=None):
         raise UserError(f'{path} holds no model description; it was not written by this project')
     if meta['framework'] != framework:
         raise UserError(f'{path} is a {FRAMEWORK_NAME.get(meta["framework"], meta["framework"])} checkpoint '
-                        f'stored as {FRAMEWORK_NAME[framework]}; convert it with scripts/convert.py')
+                        f'stored as {FRAMEWORK_NAME[framework]}; convert it with `ganport convert`')
     if model is not None and meta['model'] != model:
         raise UserError(f'{path} is a {meta["model"]} checkpoint, not {model}; pass --model {meta["model"]}')
     return meta
@@ -40,4 +40,4 @@ def unreadable(path, error, framework):
 
 def single_generator_error(path, meta):
     return UserError(f'{path} is a {meta["model"]} checkpoint, which has two generators and no noise input; '
-                     'translate images with scripts/translate.py instead')
+                     'translate images with `ganport translate` instead')
