@@ -194,8 +194,19 @@ def _prepare_cupy_for_chainer():
         return []
     return keep_cupy_names_chainer_uses(cupy, cupyx)
 def _restore_product():
-    if 'product' not in np.__dict__ and not hasattr(np, 'product'):
-        np.product = np.prod
+    """Served by the module's ``__getattr__``, not stored in it, so that the
+    legacy runner can still see (and report) a script's use of the name."""
+    if hasattr(np, 'product'):
+        return
+    numpys_own = np.__dict__.get('__getattr__')
+
+    def __getattr__(name):
+        if name == 'product':
+            return np.prod
+        if numpys_own is None:
+            raise AttributeError(f"module 'numpy' has no attribute {name!r}")
+        return numpys_own(name)
+    np.__getattr__ = __getattr__
 
 
 def _copying_when_needed(xp):

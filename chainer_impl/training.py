@@ -198,8 +198,8 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
 
     ``resume``: continue from the newest snapshot in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from PyTorch)."""
-    from chainer_impl.checkpoint import MODEL_PREFIX, build_named_networks, read_snapshot
-    from chainer_impl.models import MODULES
+    from chainer_impl.checkpoint import MODEL_PREFIX, read_snapshot
+    from chainer_impl.models import MODULES, build_named_networks
     device = chainer.get_device(config['chainer_device'])
     device.use()
     np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream

@@ -153,12 +153,12 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
 
     ``resume``: continue from the newest checkpoint in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
-    from torch_impl.checkpoint import build_named_networks, read_checkpoint
+    from torch_impl.checkpoint import read_checkpoint
+    from torch_impl.models import MODULES, build_named_networks
     device = torch.device(config['torch_device'])
     torch.manual_seed(config['seed'])
     meta = {'model': config['model'], 'framework': 'torch', 'config': config}
     networks = build_named_networks(meta, device)
-    from torch_impl.models import MODULES
     trainer = Trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels)
     source = latest_checkpoint(run_dir) if resume else resume_from
     if resume and source is None:

@@ -13,6 +13,7 @@ import os
 from gan_common.cli import add_model_arguments, load_training_data, make_config, positive
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
+from gan_common.frameworks import FRAMEWORKS, implementation
 from gan_common.rundir import create_run_dir
 from gan_common.streams import batches_per_epoch
 
@@ -20,7 +21,7 @@ from gan_common.streams import batches_per_epoch
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser, default_preset=None)
-    parser.add_argument('--framework', choices=['chainer', 'torch'], default='chainer')
+    parser.add_argument('--framework', choices=FRAMEWORKS, default='chainer')
     length = parser.add_mutually_exclusive_group()
     length.add_argument('--iterations', type=int, default=None)
     length.add_argument('--epochs', type=int, default=None)
@@ -79,14 +80,10 @@ def main(argv=None):
     images, labels = load_training_data(config, args.data_dir)
     set_length(config)
     create_run_dir(out, config, resume=args.resume)
-    if args.framework == 'chainer':
-        from chainer_impl.training import train
-    else:
+    if args.framework == 'torch' and args.threads is not None:
         import torch
-        if args.threads is not None:
-            torch.set_num_threads(positive('threads', args.threads))
-        from torch_impl.training import train
-    train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
+        torch.set_num_threads(positive('threads', args.threads))
+    implementation(args.framework, 'training').train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
     print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
 
 
