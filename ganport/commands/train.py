@@ -15,6 +15,7 @@ from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
 from gan_common.rundir import create_run_dir
+from gan_common.streams import batches_per_epoch
 
 
 def build_parser():
@@ -61,9 +62,11 @@ def make_train_config(args):
 
 
 def set_length(config):
-    """Turn an epoch count into iterations (one permutation per epoch, remainder dropped)."""
+    """Turn an epoch count into iterations (one permutation per epoch; the
+    remainder dropped unless the preset keeps the partial last batch)."""
     if config.get('iterations') is None:
-        config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
+        config['iterations'] = config['epochs'] * batches_per_epoch(
+            config['n_examples'], config['batch_size'], config.get('keep_partial_batch', False))
 
 
 @exit_on_user_error
