@@ -1,5 +1,6 @@
-"""Check that a PyTorch port computes what a Chainer model computes: the
-Chainer model's weights are copied into the port, both run on the same
+"""Check that a PyTorch port computes what a Chainer model computes.
+
+The Chainer model's weights are copied into the port, both run on the same
 random inputs, and every paired layer's output, the outputs, the loss, every
 gradient (and with --steps, K optimizer steps) are compared. Prints one row
 per layer and, at the first divergence, its cause from a catalogue of known
