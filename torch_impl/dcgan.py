@@ -114,8 +114,8 @@ def train_step(gen, dis, opt_gen, opt_dis, x_real, z):
     loss_gen = generator_loss(y_fake)
     loss_dis = discriminator_loss(y_fake, y_real)
     opt_gen.zero_grad()
-    loss_gen.backward(retain_graph=True)
-    fake.backward(fake_leaf.grad)
+    grad_fake, = torch.autograd.grad(loss_gen, fake_leaf, retain_graph=True)  # D's parameters untouched
+    fake.backward(grad_fake)
     opt_gen.step()
     opt_dis.zero_grad()
     loss_dis.backward()
