@@ -31,8 +31,15 @@ BATCHES_KEY = 'updater/iterator:main/batches'
 EXTRAS_PREFIX = 'updater/extras/'
 
 
+def refuse_imported(path, meta):
+    if 'imported' in meta:
+        raise UserError(f'{path} holds an imported network and no training state; import the original '
+                        f'{meta["imported"]["from"]} again with the other suffix instead')
+
+
 def chainer_to_torch_checkpoint(src, dst, model=None):
     arrays, meta = read_snapshot(src, model)
+    refuse_imported(src, meta)
     meta = dict(meta, framework='torch')
     networks = build_named_networks(meta)
     state = {'meta': meta, 'iteration': int(arrays[ITERATION_KEY]),
@@ -85,6 +92,7 @@ def _torch_adam_state_dict(module, optimizer_arrays, meta, network):
 
 def torch_to_chainer_checkpoint(src, dst, model=None):
     state = read_checkpoint(src, model)
+    refuse_imported(src, state['meta'])
     meta = dict(state['meta'], framework='chainer')
     arrays = {META_KEY: np.array(json.dumps(meta)), ITERATION_KEY: np.array(state['iteration']),
               BATCHES_KEY: np.array(json.dumps(state['batches']))}

@@ -43,6 +43,7 @@ def build_named_networks(meta, device=None):
             networks = module.build_networks(config)
         else:
             networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
+    networks = {name: networks[name] for name in meta.get('networks', networks)}  # imported: some only
     if device is not None:
         for network in networks.values():
             network.to_device(device)

@@ -30,6 +30,7 @@ def build_named_networks(meta, device='cpu'):
         networks = module.build_networks(config)
     else:
         networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
+    networks = {name: networks[name] for name in meta.get('networks', networks)}  # imported: some only
     return {name: network.to(device=device, dtype=dtype) for name, network in networks.items()}
 
 
