@@ -16,6 +16,8 @@ only where the running stack lacks what Chainer expects:
   float64 as they did under NumPy 1;
 * ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
   a dtype; the one helper that does so sees a view of NumPy that still has it;
+* on a GPU stack, the CuPy names Chainer 7.8.1 reads that CuPy has deprecated
+  or may drop (``keep_cupy_names_chainer_uses``, audited against CuPy 14.2).
 * ``numpy.product`` (removed in NumPy 2.0), which Chainer's own tests call;
 * ``xp.array(v, copy=False, dtype=...)`` in ChainerMN's ``unpack_params``,
   which NumPy 2 (and CuPy 14) turn into an error whenever the dtype changes;
@@ -133,6 +135,64 @@ def _give_resize_images_numpy_float():
         compute.__defaults__, compute.__closure__)
 
 
+# ---------------------------------------------------------------- CuPy 14
+# Audit of every cupy / cupyx name Chainer 7.8.1 uses, against CuPy 14.2:
+# all are present except ``cupy.cudnn`` (CuPy 14 has no cuDNN module; Chainer
+# then sets ``cuda.cudnn_enabled = False`` and runs its own kernels, which is
+# what this project tests), and ``cupy.cuda.nvtx_enabled`` only answers
+# through a deprecated module ``__getattr__`` (a DeprecationWarning each time,
+# "removed in a future release"; Chainer's CUDAProfileHook reads it). The
+# stand-ins below apply only where a name is missing, so a CuPy that drops
+# one keeps Chainer on the GPU instead of failing at that call; for
+# ``cupy._util.PerformanceWarning`` that failure would be silent: Chainer
+# would import with ``cuda.available = False`` and run on the CPU.
+def _scatter_add(cupy):
+    def scatter_add(a, slices, value):
+        cupy.add.at(a, slices, value)
+    return scatter_add
+
+
+def _rsqrt(cupy):
+    def rsqrt(x, dtype=None):
+        return cupy.reciprocal(cupy.sqrt(x, dtype=dtype))
+    return rsqrt
+
+
+class _PerformanceWarning(RuntimeWarning):
+    pass
+
+
+def keep_cupy_names_chainer_uses(cupy, cupyx):
+    """Give ``cupy`` / ``cupyx`` (the modules, or stand-ins in tests) every
+    name Chainer 7.8.1 reads that they lack; returns the names added."""
+    added = []
+
+    def ensure(owner, name, make, deprecated_lookup=False):
+        if name in vars(owner) or (not deprecated_lookup and hasattr(owner, name)):
+            return
+        setattr(owner, name, make())
+        added.append(f'{owner.__name__}.{name}')
+
+    ensure(cupyx, 'scatter_add', lambda: _scatter_add(cupy))
+    ensure(cupyx, 'rsqrt', lambda: _rsqrt(cupy))
+    nvtx = getattr(cupy.cuda, 'nvtx', None)
+    ensure(cupy.cuda, 'nvtx_enabled', lambda: bool(getattr(nvtx, 'available', nvtx is not None)),
+           deprecated_lookup=True)
+    util = sys.modules.get('cupy._util')
+    if util is None:
+        util = types.ModuleType('cupy._util')
+        sys.modules['cupy._util'] = cupy._util = util
+    ensure(util, 'PerformanceWarning', lambda: _PerformanceWarning)
+    return added
+
+
+def _prepare_cupy_for_chainer():
+    try:
+        import cupy
+        import cupyx
+    except Exception:  # no GPU stack: nothing to prepare
+        return []
+    return keep_cupy_names_chainer_uses(cupy, cupyx)
 def _restore_product():
     if 'product' not in np.__dict__ and not hasattr(np, 'product'):
         np.product = np.prod
@@ -199,6 +259,7 @@ def install():
     _restore_product()
     _stand_in_for_numpy_distutils()
     _stand_in_for_pkg_resources()
+    _prepare_cupy_for_chainer()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         import chainer  # noqa: F401
