@@ -8,6 +8,7 @@ from gan_common.devices import DEVICE_SPECS, parse_device
 from gan_common.errors import UserError
 from gan_common.frameworks import implementation
 from gan_common.models import declaration
+from gan_common.images import to_unit_range
 from gan_common.recipes import cycle_labels
 from gan_common.streams import RandomStream
 
@@ -50,10 +51,9 @@ class TrainedGenerator(TrainedNetworks):
         return self.run('gen', z, labels if self.conditional else None)
 
     def images(self, z, labels=None, batch_size=500):
-        low, high = self.config['value_range']
         parts = [self.raw(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
                  for i in range(0, len(z), batch_size)]
-        return np.clip((np.concatenate(parts) - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        return to_unit_range(np.concatenate(parts), self.config['value_range'])
 
     def sample(self, n, seed=0, label=None):
         """(images in [0, 1], labels or None): a conditional model draws class

@@ -16,6 +16,7 @@ from chainer_impl import checkpoint as chainer_checkpoint
 from chainer_impl import models as chainer_models
 from chainer_impl.training import generate as chainer_generate
 from chainer_impl.training import to_chainer_inputs
+from gan_common.images import to_unit_range
 from gan_common.keymap import chainer_to_torch_key
 from gan_common.presets import adam_settings
 from gan_common.recipes import cycle_labels
@@ -129,3 +130,12 @@ class Lockstep:
         c_images, cols = self.recipe.grid(chainer_generate, self.c_nets, fixed)
         t_images, _ = self.recipe.grid(torch_generate, self.t_nets, fixed)
         return (to_numpy(c_images), t_images), cols
+
+    def final_images(self, n, seed=0):
+        """(Chainer images, PyTorch images) in [0, 1] of both generators (test
+        mode) on the same ``n`` noise vectors, drawn as ``sample.py`` draws them."""
+        z = self.recipe.draw_noise(RandomStream(seed), n, self.config['z_dim'], np.dtype(self.config['dtype']))
+        labels = cycle_labels(n, self.config.get('classes')) if self.recipe.conditional else None
+        c_images = to_numpy(chainer_generate(self.c_nets['gen'], z, labels))
+        t_images = torch_generate(self.t_nets['gen'], z, labels)
+        return [to_unit_range(images, self.config['value_range']) for images in (c_images, t_images)]

@@ -19,6 +19,7 @@ from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
 from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard, check_resumable, launch_command, launched_world
 from gan_common.rundir import create_run_dir, read_json
+from gan_common.streams import batches_per_epoch
 
 PREPARED_RUN_DIR = 'GANPORT_PREPARED_RUN_DIR'  # set by the launching train command for its ranks
 
@@ -78,9 +79,11 @@ def make_train_config(args):
 
 
 def set_length(config):
-    """Turn an epoch count into iterations (one permutation per epoch, remainder dropped)."""
+    """Turn an epoch count into iterations (one permutation per epoch; the
+    remainder dropped unless the preset keeps the partial last batch)."""
     if config.get('iterations') is None:
-        config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
+        config['iterations'] = config['epochs'] * batches_per_epoch(
+            config['n_examples'], config['batch_size'], config.get('keep_partial_batch', False))
 
 
 @exit_on_user_error
@@ -106,7 +109,8 @@ def main(argv=None):
     if args.framework == 'torch' and args.threads is not None:
         import torch
         torch.set_num_threads(positive('threads', args.threads))
-    implementation(args.framework, 'training').train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
+    train = implementation(args.framework, 'training').train
+    train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
     if rank == 0:
         print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
 
