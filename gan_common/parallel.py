@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from gan_common.errors import UserError
-from gan_common.streams import RandomStream
+from gan_common.cycle import ImagePool
+from gan_common.streams import DropoutMasks, RandomStream
 
 # (size, rank) variables each launcher sets: torchrun, MPICH/Intel MPI (Hydra), Open MPI
 LAUNCHER_VARIABLES = (('WORLD_SIZE', 'RANK'), ('PMI_SIZE', 'PMI_RANK'),
@@ -62,13 +63,40 @@ class Shard:
         return lambda indices: self.take(draw(indices))
 
     def step_kwargs(self, recipe, config, stream):
-        """``recipe.step_kwargs`` for this rank. CycleGAN's image pools are per
-        rank (each holds its own rank's translations); with more than one rank
-        they draw from a stream of their own, so that the shared stream, and
-        with it the batch order, stays the single process's."""
-        if self.size > 1:
-            stream = RandomStream([config['seed'], 1 + self.rank])
-        return recipe.step_kwargs(config, stream)
+        """``recipe.step_kwargs`` for this rank. Dropout masks are drawn for the
+        global batch from the shared stream and this rank keeps its rows.
+        CycleGAN's image pools are per rank (each holds its own rank's
+        translations); with more than one rank they draw from a stream of their
+        own, so that the shared stream, and with it the batch order, stays the
+        single process's."""
+        kwargs = recipe.step_kwargs(config, stream)
+        if self.size == 1:
+            return kwargs
+        own = RandomStream([config['seed'], 1 + self.rank])
+        for value in kwargs.values():
+            if isinstance(value, ImagePool):
+                value.stream = own
+        if isinstance(kwargs.get('dropout'), DropoutMasks):
+            kwargs['dropout'] = ShardedDropoutMasks(kwargs['dropout'], self)
+        return kwargs
+
+
+class ShardedDropoutMasks:
+    """A rank's rows of the masks ``masks`` draws for the global batch."""
+
+    def __init__(self, masks, shard):
+        self.masks, self.shard = masks, shard
+
+    def __call__(self, shape, ratio):
+        whole = (shape[0] * self.shard.size, *shape[1:])
+        return self.masks(whole, ratio)[self.shard.rows(whole[0])]
+
+
+def check_partial_batch(config, n_examples, workers):
+    """A preset that keeps the last partial batch must split that one evenly too."""
+    if config.get('keep_partial_batch') and (n_examples % config['batch_size']) % workers:
+        raise UserError(f'the last batch of each epoch ({n_examples % config["batch_size"]} images) does not '
+                        f'split into {workers} equal shards; choose a --batch-size whose remainder does')
 
 
 def check_resumable(saved_config, workers):

@@ -243,3 +243,19 @@ def test_the_ranks_batches_together_are_the_single_process_batch(model):
         for i, array in enumerate(whole):
             if array is not None:
                 np.testing.assert_array_equal(np.concatenate([r[0][step][i] for r in ranks]), array)
+
+
+def test_the_ranks_dropout_masks_together_are_the_single_process_masks():
+    from gan_common.parallel import Shard
+    from gan_common.presets import get_preset
+    from gan_common.recipes import Recipe
+    from gan_common.streams import RandomStream
+    recipe = Recipe(dropout_masks=True)
+    config = dict(get_preset('acgan', 'paper'), seed=5)
+
+    def masks(shard):
+        dropout = shard.step_kwargs(recipe, config, RandomStream(config['seed']))['dropout']
+        return np.concatenate([dropout((4 // shard.size, 3, 2, 2), 0.5) for _ in range(2)], axis=1)
+
+    single = masks(Shard(0, 1))
+    np.testing.assert_array_equal(np.concatenate([masks(Shard(rank, 2)) for rank in range(2)]), single)

@@ -17,7 +17,7 @@ from gan_common.cli import add_model_arguments, load_training_data, make_config,
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
-from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard, check_resumable, launch_command, launched_world
+from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard, check_partial_batch, check_resumable, launch_command, launched_world
 from gan_common.rundir import create_run_dir, read_json
 from gan_common.streams import batches_per_epoch
 
@@ -100,6 +100,7 @@ def main(argv=None):
         if args.resume and os.path.exists(os.path.join(out, 'config.json')):
             check_resumable(read_json(os.path.join(out, 'config.json')), config['workers'])
     images, labels = load_training_data(config, args.data_dir)
+    check_partial_batch(config, config['n_examples'], config['workers'])
     set_length(config)
     if rank == 0 and os.environ.get(PREPARED_RUN_DIR) != os.path.abspath(out):
         create_run_dir(out, config, resume=args.resume)
