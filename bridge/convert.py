@@ -22,13 +22,20 @@ from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.keymap import torch_to_chainer_keys
 from gan_common.presets import adam_settings
-from torch_impl.checkpoint import build_named_networks, read_checkpoint
+from torch_impl.checkpoint import read_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
+from torch_impl.models import build_named_networks
 from torch_impl.optim import ChainerAdam
 
 ITERATION_KEY = 'updater/iteration'
 BATCHES_KEY = 'updater/iterator:main/batches'
 EXTRAS_PREFIX = 'updater/extras/'
+
+
+def converted_meta(meta, framework):
+    """The metadata of a checkpoint converted to ``framework``: it, and the
+    run's config in it, now name that framework."""
+    return dict(meta, framework=framework, config=dict(meta['config'], framework=framework))
 
 
 def refuse_imported(path, meta):
@@ -40,7 +47,7 @@ def refuse_imported(path, meta):
 def chainer_to_torch_checkpoint(src, dst, model=None):
     arrays, meta = read_snapshot(src, model)
     refuse_imported(src, meta)
-    meta = dict(meta, framework='torch')
+    meta = converted_meta(meta, 'torch')
     networks = build_named_networks(meta)
     state = {'meta': meta, 'iteration': int(arrays[ITERATION_KEY]),
              'batches': json.loads(str(arrays[BATCHES_KEY])), 'model': {}, 'optimizer': {}, 'extras': {}}
@@ -93,7 +100,7 @@ def _torch_adam_state_dict(module, optimizer_arrays, meta, network):
 def torch_to_chainer_checkpoint(src, dst, model=None):
     state = read_checkpoint(src, model)
     refuse_imported(src, state['meta'])
-    meta = dict(state['meta'], framework='chainer')
+    meta = converted_meta(state['meta'], 'chainer')
     arrays = {META_KEY: np.array(json.dumps(meta)), ITERATION_KEY: np.array(state['iteration']),
               BATCHES_KEY: np.array(json.dumps(state['batches']))}
     for name, extras in state.get('extras', {}).items():
@@ -124,3 +131,7 @@ def _chainer_adam_arrays(module, optimizer_state, meta, network, prefix, epoch):
     arrays[prefix + 't'] = np.array(steps)
     arrays[prefix + 'epoch'] = np.array(epoch)  # Chainer's updater counts epochs on the optimizer too
     return arrays
+
+
+# the converter of a checkpoint, by its framework
+CONVERTERS = {'chainer': chainer_to_torch_checkpoint, 'torch': torch_to_chainer_checkpoint}

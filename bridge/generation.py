@@ -4,8 +4,11 @@ read from the checkpoint's suffix."""
 import numpy as np
 
 from gan_common.checkpoints import framework_of, single_generator_error
-from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec
+from gan_common.devices import DEVICE_SPECS, parse_device
 from gan_common.errors import UserError
+from gan_common.frameworks import implementation
+from gan_common.models import declaration
+from gan_common.images import to_unit_range
 from gan_common.recipes import cycle_labels
 from gan_common.streams import RandomStream
 
@@ -16,22 +19,14 @@ class TrainedNetworks:
     test mode (BN running statistics), as NumPy."""
 
     def __init__(self, path, device='cpu'):
-        gpu = parse_device(device)
-        if framework_of(path) == 'chainer':
-            from chainer_impl.checkpoint import load_named_networks
-            from chainer_impl.models import MODULES
-            from chainer_impl.training import generate
-            self.meta, self.networks = load_named_networks(path, device=chainer_device_spec(gpu))
-        else:
-            from torch_impl.checkpoint import load_named_networks
-            from torch_impl.models import MODULES
-            from torch_impl.training import generate
-            self.meta, self.networks = load_named_networks(path, device=torch_device_spec(gpu))
+        framework = framework_of(path)
+        spec = DEVICE_SPECS[framework](parse_device(device))
+        self.meta, self.networks = implementation(framework, 'checkpoint').load_named_networks(path, device=spec)
         self.path = path
         self.model = self.meta['model']
         self.config = self.meta['config']
-        self.recipe = MODULES[self.model].RECIPE
-        self._generate = generate
+        self.recipe = declaration(self.model).RECIPE
+        self._generate = implementation(framework, 'training').generate
 
     def run(self, name, *inputs):
         return self._generate(self.networks[name], *inputs)
@@ -56,10 +51,9 @@ class TrainedGenerator(TrainedNetworks):
         return self.run('gen', z, labels if self.conditional else None)
 
     def images(self, z, labels=None, batch_size=500):
-        low, high = self.config['value_range']
         parts = [self.raw(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
                  for i in range(0, len(z), batch_size)]
-        return np.clip((np.concatenate(parts) - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        return to_unit_range(np.concatenate(parts), self.config['value_range'])
 
     def sample(self, n, seed=0, label=None):
         """(images in [0, 1], labels or None): a conditional model draws class

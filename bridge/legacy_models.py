@@ -218,7 +218,8 @@ def project_config(model):
 
 def project_shapes(model, config):
     """{role: {save_npz key: shape}} of the project's Chainer networks."""
-    from chainer_impl.checkpoint import build_named_networks, state_of
+    from chainer_impl.checkpoint import state_of
+    from chainer_impl.models import build_named_networks
     networks = build_named_networks({'model': model, 'config': config})
     return {role: {key: np.shape(value) for key, value in state_of(network).items()}
             for role, network in networks.items()}
@@ -310,7 +311,7 @@ def write_chainer(dst, meta, role, arrays):
 def write_torch(dst, meta, role, arrays):
     import torch
     from bridge.transfer import chainer_state_to_torch
-    from torch_impl.checkpoint import build_named_networks
+    from torch_impl.models import build_named_networks
     meta = dict(meta, framework='torch')
     module = build_named_networks(meta)[role]
     module.load_state_dict(chainer_state_to_torch(arrays, module))
@@ -340,7 +341,7 @@ def import_legacy_model(src, dst, model, trust_pickle=False, v1_20_bn=False):
 def bn_eps(model, config, role):
     """The eps that the project's Chainer network adds in test mode (one value for all its BNs)."""
     import chainer
-    from chainer_impl.checkpoint import build_named_networks
+    from chainer_impl.models import build_named_networks
     network = build_named_networks({'model': model, 'config': config})[role]
     values = {link.eps for link in network.links() if isinstance(link, chainer.links.BatchNormalization)}
     if len(values) != 1:

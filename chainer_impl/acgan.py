@@ -1,16 +1,26 @@
 """AC-GAN (Odena et al. 2017, "Conditional Image Synthesis with Auxiliary
 Classifier GANs") on MNIST, in Chainer 7.8.1.
 
-Architecture (ours; the paper's MNIST/CIFAR networks are larger): DCGAN-style
-28x28. Generator: label -> EmbedID(10, 100), multiplied element-wise with z
-(100) -> Linear(100, 128*7*7) -> (128, 7, 7) -> BN, ReLU ->
-Deconvolution2D(128, 64, 4, 2, 1) -> BN, ReLU -> Deconvolution2D(64, 1, 4, 2,
-1) -> tanh: 7 -> 14 -> 28. Discriminator: Convolution2D(1, 64, 4, 2, 1),
-leaky ReLU 0.2 -> Convolution2D(64, 128, 4, 2, 1), BN, leaky ReLU 0.2 ->
-flatten (6272) -> two heads: Linear(6272, 1), the source logit (real = 1),
-and Linear(6272, 10), the class logits. Chainer's defaults: LeCun-normal
-weights, zero biases, N(0, 1) embeddings, BN eps 2e-5 and decay 0.9; Adam
-alpha 2e-4, beta1 0.5.
+Architecture: the paper's CIFAR-10 networks (its appendix), adapted to
+28x28x1 (``image_size=32, channels=3`` builds them at CIFAR's 32x32x3).
+Generator: z (100) concatenated with the one-hot class (10) -> Linear(110,
+384*4*4) -> ReLU -> three 5x5 stride-2 transposed convolutions 384 -> 192 ->
+96 -> channels, BN and ReLU after the first two, tanh at the end. The
+adaptation: the first one grows 4 -> 7 instead of 4 -> 8 (then 14, 28), i.e.
+TensorFlow's 'same' padding (pad 2, and one extra output row and column where
+the size doubles: Chainer's ``outsize``). Discriminator: six 3x3 convolutions
+(pad 1) of 16, 32, 64, 128, 256, 512 channels with strides 2, 1, 2, 1, 2, 1
+(28 -> 14 -> 14 -> 7 -> 7 -> 4 -> 4; at 32x32: 16, 16, 8, 8, 4, 4), each
+followed by BN (all but the first), LeakyReLU 0.2 and dropout 0.5; then two
+heads on the flattened 512*4*4 features: Linear(8192, 1), the source logit
+(real = 1), and Linear(8192, 10), the class logits. Chainer's defaults:
+LeCun-normal weights, zero biases, BN eps 2e-5 and decay 0.9; Adam alpha 2e-4,
+beta1 0.5 (the paper's).
+
+Dropout masks come from the shared ``RandomStream`` (``train_step``'s
+``dropout``, a ``gan_common.streams.DropoutMasks``), so both frameworks drop
+the same units; the discriminator called without masks applies no dropout
+(as at test time).
 
 Losses. The paper's log-likelihoods of the correct source and class are
 L_S = E[log P(S=real | x_real)] + E[log P(S=fake | x_fake)] and
@@ -33,15 +43,8 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
-from gan_common.recipes import Recipe
-
-Z_DIM = 100
-N_CLASSES = 10
-REAL, FAKE = 1, 0
-ADAM = {'alpha': 2e-4, 'beta1': 0.5}
-# z ~ N(0, 1) (the scale of the N(0, 1) label embedding it is multiplied with);
-# one permutation per epoch; fake labels uniform over the classes; a 10x10 grid, one class a column.
-RECIPE = Recipe(noise='normal', sampling='epochs', conditional=True, grid_size=100, grid_cols=10)
+from gan_common.models.acgan import (  # noqa: F401
+    ADAM, CHANNELS, CONVOLUTIONS, DROPOUT, FAKE, IMAGE_SIZE, N_CLASSES, REAL, RECIPE, Z_DIM, upsampled_sizes)
 
 
 # ---------------------------------------------------------------- networks
@@ -49,26 +52,31 @@ RECIPE = Recipe(noise='normal', sampling='epochs', conditional=True, grid_size=1
 # the PyTorch port registers its modules in this same order.
 class Generator(chainer.Chain):
 
-    def __init__(self, z_dim=Z_DIM, n_classes=N_CLASSES):
+    def __init__(self, z_dim=Z_DIM, n_classes=N_CLASSES, image_size=IMAGE_SIZE, channels=CHANNELS):
         super().__init__()
         self.z_dim = z_dim
+        self.n_classes = n_classes
+        sizes = upsampled_sizes(image_size)
         with self.init_scope():
-            self.bn0 = L.BatchNormalization(128)
-            self.bn1 = L.BatchNormalization(64)
-            self.dc1 = L.Deconvolution2D(128, 64, 4, stride=2, pad=1)
-            self.dc2 = L.Deconvolution2D(64, 1, 4, stride=2, pad=1)
-            self.embed = L.EmbedID(n_classes, z_dim)
-            self.l0 = L.Linear(z_dim, 128 * 7 * 7)
+            self.bn1 = L.BatchNormalization(192)
+            self.bn2 = L.BatchNormalization(96)
+            self.dc1 = L.Deconvolution2D(384, 192, 5, stride=2, pad=2, outsize=(sizes[1],) * 2)
+            self.dc2 = L.Deconvolution2D(192, 96, 5, stride=2, pad=2, outsize=(sizes[2],) * 2)
+            self.dc3 = L.Deconvolution2D(96, channels, 5, stride=2, pad=2, outsize=(sizes[3],) * 2)
+            self.l0 = L.Linear(z_dim + n_classes, 384 * 4 * 4)
 
     def trace(self, z, labels):
         """Yield (layer, output) after each stage, in forward order."""
-        h = z * self.embed(labels)
-        yield 'embed', h
-        h = F.relu(self.bn0(F.reshape(self.l0(h), (len(h), 128, 7, 7))))
+        one_hot = chainer.backend.get_array_module(z).eye(self.n_classes, dtype=z.dtype)[labels]
+        h = F.concat((z, one_hot))
+        yield 'input', h
+        h = F.relu(F.reshape(self.l0(h), (len(h), 384, 4, 4)))
         yield 'l0', h
         h = F.relu(self.bn1(self.dc1(h)))
         yield 'dc1', h
-        yield 'dc2', F.tanh(self.dc2(h))
+        h = F.relu(self.bn2(self.dc2(h)))
+        yield 'dc2', h
+        yield 'dc3', F.tanh(self.dc3(h))
 
     def forward(self, z, labels):
         for _, h in self.trace(z, labels):
@@ -78,27 +86,34 @@ class Generator(chainer.Chain):
 
 class Discriminator(chainer.Chain):
 
-    def __init__(self, n_classes=N_CLASSES):
+    def __init__(self, n_classes=N_CLASSES, channels=CHANNELS):
         super().__init__()
+        widths = [channels] + [width for width, _ in CONVOLUTIONS]
         with self.init_scope():
-            self.bn1 = L.BatchNormalization(128)
-            self.c0 = L.Convolution2D(1, 64, 4, stride=2, pad=1)
-            self.c1 = L.Convolution2D(64, 128, 4, stride=2, pad=1)
-            self.cls = L.Linear(128 * 7 * 7, n_classes)
-            self.src = L.Linear(128 * 7 * 7, 1)
+            for i in range(1, len(CONVOLUTIONS)):
+                setattr(self, f'bn{i}', L.BatchNormalization(widths[i + 1]))
+            for i, (width, stride) in enumerate(CONVOLUTIONS):
+                setattr(self, f'c{i}', L.Convolution2D(widths[i], width, 3, stride=stride, pad=1))
+            self.cls = L.Linear(512 * 4 * 4, n_classes)
+            self.src = L.Linear(512 * 4 * 4, 1)
 
-    def trace(self, x):
+    def trace(self, x, dropout=None):
         """Yield (layer, output) after each stage, in forward order."""
-        h = F.leaky_relu(self.c0(x), 0.2)
-        yield 'c0', h
-        h = F.leaky_relu(self.bn1(self.c1(h)), 0.2)
-        yield 'c1', h
-        yield 'src', self.src(h)  # L.Linear flattens (N, 128, 7, 7) itself
+        h = x
+        for i in range(len(CONVOLUTIONS)):
+            h = getattr(self, f'c{i}')(h)
+            if i > 0:
+                h = getattr(self, f'bn{i}')(h)
+            h = F.leaky_relu(h, 0.2)
+            if dropout is not None:
+                h = h * chainer.backend.get_array_module(h).asarray(dropout(h.shape, DROPOUT), h.dtype)
+            yield f'c{i}', h
+        yield 'src', self.src(h)  # L.Linear flattens (N, 512, 4, 4) itself
         yield 'cls', self.cls(h)
 
-    def forward(self, x):
+    def forward(self, x, dropout=None):
         """(source logit (N, 1), class logits (N, 10))."""
-        heads = dict(self.trace(x))
+        heads = dict(self.trace(x, dropout))
         return heads['src'], heads['cls']
 
 
@@ -130,17 +145,18 @@ def make_optimizer(link, adam=None):
 
 
 # ---------------------------------------------------------------- one training step
-def train_step(gen, dis, opt_gen, opt_dis, x_real, labels_real, z, labels_fake):
+def train_step(gen, dis, opt_gen, opt_dis, x_real, labels_real, z, labels_fake, dropout=None):
     """D steps first, on the real batch and the fake batch G(z, labels_fake)
-    (no gradient into G); then G, on the same fake batch, through the updated D."""
+    (no gradient into G); then G, on the same fake batch, through the updated D.
+    Each of the three D passes draws its own dropout masks from ``dropout``."""
     x_fake = gen(z, labels_fake)
-    src_real, cls_real = dis(x_real)
-    src_fake, cls_fake = dis(x_fake.array)
+    src_real, cls_real = dis(x_real, dropout)
+    src_fake, cls_fake = dis(x_fake.array, dropout)
     loss_dis = discriminator_loss(src_real, cls_real, src_fake, cls_fake, labels_real, labels_fake)
     dis.cleargrads()
     loss_dis.backward()
     opt_dis.update()
-    src_fake, cls_fake = dis(x_fake)
+    src_fake, cls_fake = dis(x_fake, dropout)
     loss_gen = generator_loss(src_fake, cls_fake, labels_fake)
     gen.cleargrads()
     loss_gen.backward()

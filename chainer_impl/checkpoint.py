@@ -8,7 +8,7 @@ from chainer_impl import compat  # noqa: F401
 import chainer
 import numpy as np
 
-from chainer_impl.models import MODULES
+from chainer_impl.models import build_named_networks
 from gan_common.checkpoints import check_meta, require_file, unreadable
 
 MODEL_PREFIX = 'updater/model:{}/'
@@ -33,21 +33,6 @@ def sub_state(arrays, prefix):
     return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
 
 
-def build_named_networks(meta, device=None):
-    """The networks of the run that wrote ``meta``, by the names its recipe
-    gives them (``gen``, ``dis``; CycleGAN: ``gen_ab``, ``gen_ba``, ``dis_a``, ``dis_b``)."""
-    config = meta['config']
-    module = MODULES[meta['model']]
-    with chainer.using_config('dtype', np.dtype(config['dtype'])):
-        if hasattr(module, 'build_networks'):
-            networks = module.build_networks(config)
-        else:
-            networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
-    networks = {name: networks[name] for name in meta.get('networks', networks)}  # imported: some only
-    if device is not None:
-        for network in networks.values():
-            network.to_device(device)
-    return networks
 
 
 def load_state(link, arrays, prefix=''):

@@ -22,7 +22,11 @@ only where the running stack lacks what Chainer expects:
 * ``xp.array(v, copy=False, dtype=...)`` in ChainerMN's ``unpack_params``,
   which NumPy 2 (and CuPy 14) turn into an error whenever the dtype changes;
   that function sees an ``array`` that copies when it must, as NumPy 1 did.
-  ChainerMN needs mpi4py, so this one is applied when the module is imported.
+  ChainerMN needs mpi4py, so this one is applied when the module is imported;
+* mpi4py's private ``MPI._typedict``, which ChainerMN reads at import time:
+  ``prepare_chainermn()`` (called by ``chainer_impl.distributed`` before it
+  imports ChainerMN) checks it and fills it from the public datatypes where
+  an mpi4py lacks it.
 """
 import importlib
 import importlib.abc
@@ -194,8 +198,19 @@ def _prepare_cupy_for_chainer():
         return []
     return keep_cupy_names_chainer_uses(cupy, cupyx)
 def _restore_product():
-    if 'product' not in np.__dict__ and not hasattr(np, 'product'):
-        np.product = np.prod
+    """Served by the module's ``__getattr__``, not stored in it, so that the
+    legacy runner can still see (and report) a script's use of the name."""
+    if hasattr(np, 'product'):
+        return
+    numpys_own = np.__dict__.get('__getattr__')
+
+    def __getattr__(name):
+        if name == 'product':
+            return np.prod
+        if numpys_own is None:
+            raise AttributeError(f"module 'numpy' has no attribute {name!r}")
+        return numpys_own(name)
+    np.__getattr__ = __getattr__
 
 
 def _copying_when_needed(xp):
@@ -251,6 +266,32 @@ def _after_import(name, patch):
         patch(sys.modules[name])
     elif not any(isinstance(f, _AfterImport) and f.name == name for f in sys.meta_path):
         sys.meta_path.insert(0, _AfterImport(name, patch))
+
+
+# ---------------------------------------------------------------- ChainerMN
+MPI_TYPECODES = {'i': np.int32, 'l': np.int64, 'f': np.float32, 'd': np.float64}  # what ChainerMN looks up
+
+
+def _give_mpi4py_typedict():
+    from mpi4py import MPI
+    public = {'i': MPI.INT, 'l': MPI.LONG, 'f': MPI.FLOAT, 'd': MPI.DOUBLE}
+    typedict = getattr(MPI, '_typedict', None)
+    if typedict is None:
+        typedict = MPI._typedict = {}
+    for code, dtype in MPI_TYPECODES.items():
+        if code not in typedict:
+            typedict[code] = public[code]
+        if typedict[code].Get_size() != np.dtype(dtype).itemsize:
+            raise ImportError(f'mpi4py maps {code!r} to {typedict[code].Get_size()} bytes, '
+                              f'ChainerMN expects {np.dtype(dtype)}; install the pinned mpi4py')
+
+
+def prepare_chainermn():
+    """Import ChainerMN with mpi4py's ``_typedict`` checked; returns the module
+    (its ``unpack_params`` is patched on import, see ``_let_chainermn_unpack_cast``)."""
+    _give_mpi4py_typedict()
+    import chainermn
+    return chainermn
 
 
 def install():

@@ -17,6 +17,7 @@ from chainer.training import extensions
 from gan_common import rundir
 from gan_common.errors import UserError
 from gan_common.images import save_grid
+from gan_common.parallel import Shard
 from gan_common.cycle import learning_rate_factor, stateful
 from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
@@ -163,19 +164,25 @@ def latest_snapshot(run_dir):
     return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.npz$', p).group(1)))
 
 
-def build_trainer(module, networks, images, config, run_dir, device, labels=None):
+def build_trainer(module, networks, images, config, run_dir, device, labels=None, parallel=None):
     """A Trainer for ``config`` (see ``gan_common.presets``) writing into ``run_dir``;
-    ``networks`` by name (``build_named_networks``); ``labels`` (N,) for a conditional model."""
+    ``networks`` by name (``build_named_networks``); ``labels`` (N,) for a conditional model;
+    ``parallel``: this rank's ``chainer_impl.distributed.DataParallel`` (only rank 0 writes)."""
     recipe = module.RECIPE
+    shard = parallel.shard if parallel else Shard()
     stream = RandomStream(config['seed'])
     batches = recipe.batches(images, config, stream)
-    draw = recipe.drawer(images, labels, stream, config)
+    draw = shard.drawer(recipe.drawer(images, labels, stream, config))
     meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
     optimizers = {name: module.make_optimizer(networks[name], adam_settings(config, name)) for name in recipe.networks}
+    if parallel:
+        optimizers = {name: parallel.optimizer(optimizer) for name, optimizer in optimizers.items()}
     updater = GANUpdater(BatchIterator(batches), optimizers, module.train_step, draw, recipe.loss_names,
-                         device, meta, recipe.step_kwargs(config, stream))
+                         device, meta, shard.step_kwargs(recipe, config, stream))
     stop = (config['iterations'], 'iteration')
     trainer = training.Trainer(updater, stop, out=run_dir)
+    if not shard.is_writer:
+        return trainer
     every = lambda key: (config[key], 'iteration')  # noqa: E731
     fixed = recipe.fixed(images, config)
     trainer.extend(extensions.LogReport(trigger=every('log_every'), filename='chainer_log.json'))
@@ -198,14 +205,21 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
 
     ``resume``: continue from the newest snapshot in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from PyTorch)."""
-    from chainer_impl.checkpoint import MODEL_PREFIX, build_named_networks, read_snapshot
-    from chainer_impl.models import MODULES
-    device = chainer.get_device(config['chainer_device'])
+    from chainer_impl.checkpoint import MODEL_PREFIX, read_snapshot
+    from chainer_impl.models import MODULES, build_named_networks
+    parallel = None
+    if config.get('workers', 1) > 1:
+        from chainer_impl.distributed import DataParallel
+        parallel = DataParallel(config)
+    writer = parallel is None or parallel.shard.is_writer
+    device = chainer.get_device(parallel.device_spec if parallel else config['chainer_device'])
     device.use()
     np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream
     meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
     networks = build_named_networks(meta, device)
-    trainer = build_trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels)
+    if parallel:
+        networks = parallel.convert_networks(networks, config['model'])
+    trainer = build_trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels, parallel)
     source = latest_snapshot(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.npz in {run_dir}; train without --resume first')
@@ -217,10 +231,11 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
             if missing:
                 raise UserError(f'{source} lacks {len(missing)} {name} arrays (e.g. {missing[0]}); it is not a {config["model"]} checkpoint')
         chainer.serializers.NpzDeserializer(arrays, strict=False).load(trainer)
-        rundir.truncate_log(run_dir, trainer.updater.iteration)
-        print(f'resumed from {source} at iteration {trainer.updater.iteration}')
+        if writer:
+            rundir.truncate_log(run_dir, trainer.updater.iteration)
+            print(f'resumed from {source} at iteration {trainer.updater.iteration}')
     trainer.run(show_loop_exception_msg=False)  # a UserError is reported in one line
-    if trainer.updater.iteration % config['snapshot_every']:
+    if writer and trainer.updater.iteration % config['snapshot_every']:
         trainer.get_extension('snapshot')(trainer)
     return trainer
 

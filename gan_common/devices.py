@@ -27,3 +27,6 @@ def chainer_device_spec(gpu):
 
 def torch_device_spec(gpu):
     return 'cpu' if gpu is None else f'cuda:{gpu}'
+
+
+DEVICE_SPECS = {'chainer': chainer_device_spec, 'torch': torch_device_spec}  # framework -> spec(gpu)

@@ -7,6 +7,12 @@ from PIL import Image
 from gan_common.files import atomic_path
 
 
+def to_unit_range(images, value_range):
+    """Floats in ``value_range`` -> float32 in [0, 1], clipped (what sample.py writes)."""
+    low, high = value_range
+    return np.clip((np.asarray(images) - low) / (high - low), 0.0, 1.0).astype(np.float32)
+
+
 def to_uint8(images, value_range=(0.0, 1.0)):
     """(N, C, H, W) floats in ``value_range`` -> (N, H, W, C) uint8, clipped."""
     low, high = value_range

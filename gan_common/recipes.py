@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_common.streams import EpochBatches, RandomStream, ReplacementBatches
+from gan_common.streams import DropoutMasks, EpochBatches, RandomStream, ReplacementBatches
 
 N_CLASSES = 10
 
@@ -28,6 +28,7 @@ class Recipe:
     sampling: str = 'epochs'          # 'epochs' (one permutation per epoch) or 'replacement'
     conditional: bool = False         # networks take (z, labels) / (x, labels)
     fresh_gen_noise: bool = False     # cgan: the G step draws its own noise (``z_gen``)
+    dropout_masks: bool = False       # acgan: ``train_step(..., dropout=DropoutMasks(stream))``
     loss_names: tuple = ('loss_gen', 'loss_dis')
     grid_size: int = 64               # fixed sample batch written to samples/
     grid_cols: int = None             # columns of that grid (default: square)
@@ -35,7 +36,7 @@ class Recipe:
 
     # ------------------------------------------------------------ the trainers' interface
     def batches(self, images, config, stream):
-        return self.make_batches(len(images), config['batch_size'], stream)
+        return self.make_batches(len(images), config['batch_size'], stream, config.get('keep_partial_batch', False))
 
     def drawer(self, images, labels, stream, config):
         """draw(indices) -> ``train_step``'s data arguments."""
@@ -50,12 +51,13 @@ class Recipe:
         return run(networks['gen'], *fixed), self.grid_cols
 
     def step_kwargs(self, config, stream):
-        return {}
+        return {'dropout': DropoutMasks(stream)} if self.dropout_masks else {}
 
     # ------------------------------------------------------------ drawing
-    def make_batches(self, n_examples, batch_size, stream):
-        kind = EpochBatches if self.sampling == 'epochs' else ReplacementBatches
-        return kind(n_examples, batch_size, stream)
+    def make_batches(self, n_examples, batch_size, stream, keep_partial=False):
+        if self.sampling == 'epochs':
+            return EpochBatches(n_examples, batch_size, stream, keep_partial)
+        return ReplacementBatches(n_examples, batch_size, stream)
 
     def draw_noise(self, stream, n, z_dim, dtype):
         if self.noise == 'uniform':
@@ -90,9 +92,6 @@ class Recipe:
         n = n or self.grid_size
         z = self.draw_noise(RandomStream(seed), n, z_dim, dtype)
         return z, (cycle_labels(n, classes) if self.conditional else None)
-
-    def generator_args(self, z, labels):
-        return (z, labels) if self.conditional else (z,)
 
 
 def cycle_labels(n, classes=None):

@@ -24,6 +24,11 @@ class RandomStream:
     def integers(self, high, shape):
         return self.generator.integers(0, high, shape).astype(np.int64)
 
+    def dropout_mask(self, shape, ratio):
+        """Inverted dropout's mask (float32): 0 with probability ``ratio``, else 1 / (1 - ratio)."""
+        keep = self.generator.random(shape, dtype=np.float32) >= ratio
+        return keep.astype(np.float32) * np.float32(1.0 / (1.0 - ratio))
+
     def get_state(self):
         return json.dumps(self.generator.bit_generator.state)
 
@@ -31,10 +36,29 @@ class RandomStream:
         self.generator.bit_generator.state = json.loads(str(state))
 
 
-class EpochBatches:
-    """Minibatch indices: one permutation per epoch, the remainder dropped."""
+class DropoutMasks:
+    """``masks(shape, ratio)``: dropout masks drawn from ``stream``, a
+    ``train_step`` keyword argument, so that both frameworks drop the same
+    units (its state is the stream's, saved with the batches)."""
 
-    def __init__(self, n_examples, batch_size, stream):
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __call__(self, shape, ratio):
+        return self.stream.dropout_mask(tuple(shape), ratio)
+
+
+def batches_per_epoch(n_examples, batch_size, keep_partial=False):
+    """Full batches in one pass over the data, plus the partial last one if kept."""
+    return -(-n_examples // batch_size) if keep_partial else n_examples // batch_size
+
+
+class EpochBatches:
+    """Minibatch indices: one permutation per epoch; the remainder dropped or,
+    with ``keep_partial`` (PyTorch's ``DataLoader`` default), served as a
+    last, smaller batch."""
+
+    def __init__(self, n_examples, batch_size, stream, keep_partial=False):
         if batch_size > n_examples:
             from gan_common.errors import UserError
             raise UserError(f'--batch-size {batch_size} is larger than the dataset '
@@ -42,27 +66,32 @@ class EpochBatches:
         self.n_examples = n_examples
         self.batch_size = batch_size
         self.stream = stream
+        self.keep_partial = keep_partial
         self.epoch = 0
         self.position = 0
         self.order = None
 
     @property
     def batches_per_epoch(self):
-        return self.n_examples // self.batch_size
+        return batches_per_epoch(self.n_examples, self.batch_size, self.keep_partial)
+
+    @property
+    def examples_per_epoch(self):
+        return self.n_examples if self.keep_partial else self.batches_per_epoch * self.batch_size
 
     def next(self):
-        if self.order is None or self.position + self.batch_size > self.n_examples:
+        if self.order is None or self.position >= self.examples_per_epoch:
             if self.order is not None:
                 self.epoch += 1
             self.order = self.stream.permutation(self.n_examples)
             self.position = 0
-        indices = self.order[self.position:self.position + self.batch_size]
-        self.position += self.batch_size
+        indices = self.order[self.position:min(self.position + self.batch_size, self.examples_per_epoch)]
+        self.position += len(indices)
         return indices
 
     @property
     def epoch_detail(self):
-        return self.epoch + self.position / (self.batches_per_epoch * self.batch_size)
+        return self.epoch + self.position / self.examples_per_epoch
 
     @property
     def is_new_epoch(self):

@@ -35,12 +35,15 @@ def discover():
 
 
 def summary(path):
-    """The first line of the module docstring at ``path``."""
+    """The first sentence of the module docstring at ``path`` (its first
+    paragraph when that has no full stop), on one line."""
     try:
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding='utf-8'))) or ''
     except (OSError, SyntaxError, UnicodeDecodeError):
         return ''
-    return docstring.strip().split('\n', 1)[0]
+    paragraph = ' '.join(docstring.strip().split('\n\n', 1)[0].split())
+    sentence_end = paragraph.find('. ')
+    return paragraph if sentence_end < 0 else paragraph[:sentence_end + 1]
 
 
 def usage(found):

@@ -1,8 +1,9 @@
 """PyTorch port of the AC-GAN (see ``chainer_impl/acgan.py`` for the
 architecture and the losses, and how they relate to the paper's).
 
-Same layers, names and parameter order as the Chainer model, Chainer's
-initialiser statistics and batch normalisation, the same losses (sigmoid
+Same layers, names and parameter order as the Chainer model (the paper's
+networks adapted to 28x28x1), the same dropout masks (from the shared
+stream), Chainer's initialiser statistics and batch normalisation, the same losses (sigmoid
 cross-entropy on the source logit, ONE softmax cross-entropy on the class
 logits), the same update order, and Chainer's Adam (``ChainerAdam``).
 """
@@ -12,41 +13,45 @@ from torch import nn
 
 from torch_impl.chainer_semantics import batch_norm_2d, lecun_normal_
 from torch_impl.optim import ChainerAdam
-from gan_common.recipes import Recipe
+from gan_common.models.acgan import (  # noqa: F401
+    ADAM, CHANNELS, CONVOLUTIONS, DROPOUT, FAKE, IMAGE_SIZE, N_CLASSES, REAL, RECIPE, Z_DIM, upsampled_sizes)
 
-Z_DIM = 100
-N_CLASSES = 10
-REAL, FAKE = 1, 0
-ADAM = {'alpha': 2e-4, 'beta1': 0.5}
-# z ~ N(0, 1) (the scale of the N(0, 1) label embedding it is multiplied with);
-# one permutation per epoch; fake labels uniform over the classes; a 10x10 grid, one class a column.
-RECIPE = Recipe(noise='normal', sampling='epochs', conditional=True, grid_size=100, grid_cols=10)
+
+def same_deconvolution(in_channels, out_channels, in_size, out_size):
+    """5x5 stride-2 transposed convolution, pad 2, ``output_padding`` for the
+    extra row and column of a doubled size (Chainer's ``outsize``)."""
+    return nn.ConvTranspose2d(in_channels, out_channels, 5, stride=2, padding=2,
+                              output_padding=out_size - (2 * in_size - 1))
 
 
 # ---------------------------------------------------------------- networks
 # Modules are registered in the order Chainer lists its children (by name).
 class Generator(nn.Module):
 
-    def __init__(self, z_dim=Z_DIM, n_classes=N_CLASSES):
+    def __init__(self, z_dim=Z_DIM, n_classes=N_CLASSES, image_size=IMAGE_SIZE, channels=CHANNELS):
         super().__init__()
         self.z_dim = z_dim
-        self.bn0 = batch_norm_2d(128)
-        self.bn1 = batch_norm_2d(64)
-        self.dc1 = nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1)
-        self.dc2 = nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1)
-        self.embed = nn.Embedding(n_classes, z_dim)  # N(0, 1), as Chainer's EmbedID
-        self.l0 = nn.Linear(z_dim, 128 * 7 * 7)
+        self.n_classes = n_classes
+        sizes = upsampled_sizes(image_size)
+        self.bn1 = batch_norm_2d(192)
+        self.bn2 = batch_norm_2d(96)
+        self.dc1 = same_deconvolution(384, 192, sizes[0], sizes[1])
+        self.dc2 = same_deconvolution(192, 96, sizes[1], sizes[2])
+        self.dc3 = same_deconvolution(96, channels, sizes[2], sizes[3])
+        self.l0 = nn.Linear(z_dim + n_classes, 384 * 4 * 4)
         lecun_normal_(self)
 
     def trace(self, z, labels):
         """Yield (layer, output) after each stage, in forward order."""
-        h = z * self.embed(labels)
-        yield 'embed', h
-        h = F.relu(self.bn0(self.l0(h).reshape(len(h), 128, 7, 7)))
+        h = torch.cat((z, F.one_hot(labels.long(), self.n_classes).to(z.dtype)), dim=1)
+        yield 'input', h
+        h = F.relu(self.l0(h).reshape(len(h), 384, 4, 4))
         yield 'l0', h
         h = F.relu(self.bn1(self.dc1(h)))
         yield 'dc1', h
-        yield 'dc2', torch.tanh(self.dc2(h))
+        h = F.relu(self.bn2(self.dc2(h)))
+        yield 'dc2', h
+        yield 'dc3', torch.tanh(self.dc3(h))
 
     def forward(self, z, labels):
         for _, h in self.trace(z, labels):
@@ -56,27 +61,34 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
 
-    def __init__(self, n_classes=N_CLASSES):
+    def __init__(self, n_classes=N_CLASSES, channels=CHANNELS):
         super().__init__()
-        self.bn1 = batch_norm_2d(128)
-        self.c0 = nn.Conv2d(1, 64, 4, stride=2, padding=1)
-        self.c1 = nn.Conv2d(64, 128, 4, stride=2, padding=1)
-        self.cls = nn.Linear(128 * 7 * 7, n_classes)
-        self.src = nn.Linear(128 * 7 * 7, 1)
+        widths = [channels] + [width for width, _ in CONVOLUTIONS]
+        for i in range(1, len(CONVOLUTIONS)):
+            setattr(self, f'bn{i}', batch_norm_2d(widths[i + 1]))
+        for i, (width, stride) in enumerate(CONVOLUTIONS):
+            setattr(self, f'c{i}', nn.Conv2d(widths[i], width, 3, stride=stride, padding=1))
+        self.cls = nn.Linear(512 * 4 * 4, n_classes)
+        self.src = nn.Linear(512 * 4 * 4, 1)
         lecun_normal_(self)
 
-    def trace(self, x):
+    def trace(self, x, dropout=None):
         """Yield (layer, output) after each stage, in forward order."""
-        h = F.leaky_relu(self.c0(x), 0.2)
-        yield 'c0', h
-        h = F.leaky_relu(self.bn1(self.c1(h)), 0.2)
-        yield 'c1', h
+        h = x
+        for i in range(len(CONVOLUTIONS)):
+            h = getattr(self, f'c{i}')(h)
+            if i > 0:
+                h = getattr(self, f'bn{i}')(h)
+            h = F.leaky_relu(h, 0.2)
+            if dropout is not None:
+                h = h * h.new_tensor(dropout(h.shape, DROPOUT))
+            yield f'c{i}', h
         yield 'src', self.src(h.flatten(1))  # nn.Linear acts on the last axis only
         yield 'cls', self.cls(h.flatten(1))
 
-    def forward(self, x):
+    def forward(self, x, dropout=None):
         """(source logit (N, 1), class logits (N, 10))."""
-        heads = dict(self.trace(x))
+        heads = dict(self.trace(x, dropout))
         return heads['src'], heads['cls']
 
 
@@ -106,17 +118,18 @@ def make_optimizer(module, adam=None):
 
 
 # ---------------------------------------------------------------- one training step
-def train_step(gen, dis, opt_gen, opt_dis, x_real, labels_real, z, labels_fake):
+def train_step(gen, dis, opt_gen, opt_dis, x_real, labels_real, z, labels_fake, dropout=None):
     """D steps first, on the real batch and the fake batch G(z, labels_fake)
-    (detached); then G, on the same fake batch, through the updated D."""
+    (detached); then G, on the same fake batch, through the updated D.
+    Each of the three D passes draws its own dropout masks from ``dropout``."""
     x_fake = gen(z, labels_fake)
-    src_real, cls_real = dis(x_real)
-    src_fake, cls_fake = dis(x_fake.detach())
+    src_real, cls_real = dis(x_real, dropout)
+    src_fake, cls_fake = dis(x_fake.detach(), dropout)
     loss_dis = discriminator_loss(src_real, cls_real, src_fake, cls_fake, labels_real, labels_fake)
     opt_dis.zero_grad()
     loss_dis.backward()
     opt_dis.step()
-    src_fake, cls_fake = dis(x_fake)
+    src_fake, cls_fake = dis(x_fake, dropout)
     loss_gen = generator_loss(src_fake, cls_fake, labels_fake)
     opt_gen.zero_grad()
     loss_gen.backward()

@@ -3,11 +3,10 @@ values, read with ``torch.load(weights_only=True)`` so loading never runs code."
 import pickle
 import zipfile
 
-import numpy as np
 import torch
 
 from gan_common.checkpoints import check_meta, require_file, unreadable
-from torch_impl.models import MODULES
+from torch_impl.models import build_named_networks
 
 
 def read_checkpoint(path, model=None):
@@ -20,18 +19,6 @@ def read_checkpoint(path, model=None):
     return state
 
 
-def build_named_networks(meta, device='cpu'):
-    """The networks of the run that wrote ``meta``, by the names its recipe
-    gives them (``gen``, ``dis``; CycleGAN: ``gen_ab``, ``gen_ba``, ``dis_a``, ``dis_b``)."""
-    config = meta['config']
-    module = MODULES[meta['model']]
-    dtype = torch.float64 if np.dtype(config['dtype']) == np.float64 else torch.float32
-    if hasattr(module, 'build_networks'):
-        networks = module.build_networks(config)
-    else:
-        networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
-    networks = {name: networks[name] for name in meta.get('networks', networks)}  # imported: some only
-    return {name: network.to(device=device, dtype=dtype) for name, network in networks.items()}
 
 
 def load_named_networks(path, model=None, device='cpu'):

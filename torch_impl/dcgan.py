@@ -8,15 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_common.recipes import Recipe
 from torch_impl.chainer_semantics import batch_norm_2d, lecun_normal_
 from torch_impl.optim import ChainerAdam
-
-Z_DIM = 100
-REAL, FAKE = 0, 1
-ADAM = {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8}  # the blog's Adam()
-# z ~ U(-1, 1); one permutation per epoch; 64 fixed samples in the grid
-RECIPE = Recipe(noise='uniform', sampling='epochs')
+from gan_common.models.dcgan import ADAM, FAKE, REAL, RECIPE, Z_DIM  # noqa: F401
 
 
 # ---------------------------------------------------------------- networks
@@ -120,8 +114,8 @@ def train_step(gen, dis, opt_gen, opt_dis, x_real, z):
     loss_gen = generator_loss(y_fake)
     loss_dis = discriminator_loss(y_fake, y_real)
     opt_gen.zero_grad()
-    loss_gen.backward(retain_graph=True)
-    fake.backward(fake_leaf.grad)
+    grad_fake, = torch.autograd.grad(loss_gen, fake_leaf, retain_graph=True)  # D's parameters untouched
+    fake.backward(grad_fake)
     opt_gen.step()
     opt_dis.zero_grad()
     loss_dis.backward()

@@ -56,6 +56,23 @@ def evaluate(images, requested, reference, seed=0, neighbours=500):
     }
 
 
+def verdict(images, reference, digits=None):
+    """The classifier's short verdict on unconditional samples and, for scale,
+    on as many real test images (of ``digits``, where given): classifier score,
+    classes covered and, given ``digits``, the fraction read as one of them."""
+    real = reference.test_images
+    if digits is not None:
+        real = real[np.isin(reference.test_labels, digits)]
+    result = {}
+    for name, batch in (('samples', images), ('real', real[:len(images)])):
+        probs = classifier.predict(reference.model, batch)
+        result[name] = {'n': len(batch), 'classifier_score': metrics.classifier_score(probs)[0],
+                        'classes_covered': metrics.prediction_summary(probs)['covered']}
+        if digits is not None:
+            result[name]['read_as_digits'] = float(np.isin(probs.argmax(1), digits).mean())
+    return result
+
+
 def diversity(images, groups, real_images, real_labels, rng):
     """Mean MS-SSIM of random same-class pairs per class (lower: more
     diverse), against real images' per-class values."""

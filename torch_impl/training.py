@@ -17,6 +17,7 @@ from gan_common.cycle import learning_rate_factor, stateful
 from gan_common.errors import UserError
 from gan_common.files import atomic_path
 from gan_common.images import save_grid
+from gan_common.parallel import Shard
 from gan_common.plots import plot_log
 from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
@@ -51,10 +52,14 @@ def latest_checkpoint(run_dir):
 class Trainer:
     """Owns the networks (by the recipe's names: ``gen``, ``dis``; CycleGAN's
     four), their optimizers, the batch order and the ``train_step`` keyword
-    arguments (CycleGAN's image pools) of one run."""
+    arguments (CycleGAN's image pools) of one run. With ``parallel`` (this
+    rank's ``torch_impl.distributed.DataParallel``) ``train_step`` gets the
+    networks in DDP and this rank's rows of each batch; only rank 0 writes."""
 
-    def __init__(self, module, networks, images, config, run_dir, device, labels=None):
+    def __init__(self, module, networks, images, config, run_dir, device, labels=None, parallel=None):
         self.module, self.networks = module, networks
+        self.step_networks = parallel.wrap(networks) if parallel else networks
+        self.shard = parallel.shard if parallel else Shard()
         self.recipe = module.RECIPE
         self.images, self.labels = images, labels
         self.config = config
@@ -64,8 +69,8 @@ class Trainer:
                            for name in self.recipe.networks}
         self.stream = RandomStream(config['seed'])
         self.batches = self.recipe.batches(images, config, self.stream)
-        self.draw = self.recipe.drawer(images, labels, self.stream, config)
-        self.step_kwargs = self.recipe.step_kwargs(config, self.stream)
+        self.draw = self.shard.drawer(self.recipe.drawer(images, labels, self.stream, config))
+        self.step_kwargs = self.shard.step_kwargs(self.recipe, config, self.stream)
         self.fixed = self.recipe.fixed(images, config)
         self.iteration = 0
 
@@ -73,7 +78,7 @@ class Trainer:
         arrays = self.draw(self.batches.next())
         self.apply_schedule(self.batches.epoch)
         names = self.recipe.networks
-        losses = self.module.train_step(*[self.networks[n] for n in names], *[self.optimizers[n] for n in names],
+        losses = self.module.train_step(*[self.step_networks[n] for n in names], *[self.optimizers[n] for n in names],
                                         *to_torch_inputs(arrays, self.device), **self.step_kwargs)
         self.iteration += 1
         values = {name: float(loss) for name, loss in zip(self.recipe.loss_names, losses)}
@@ -93,10 +98,12 @@ class Trainer:
         config, total = self.config, self.config['iterations']
         window, start = [], time.time()
         bar = tqdm(total=total, initial=self.iteration, desc='torch', unit='it',
-                   disable=not config.get('progress', True), dynamic_ncols=True)
+                   disable=not (config.get('progress', True) and self.shard.is_writer), dynamic_ncols=True)
         while self.iteration < total:
             window.append(self.step())
             bar.update(1)
+            if not self.shard.is_writer:
+                continue
             if self.iteration % config['log_every'] == 0:
                 entry = self._log_entry(window, time.time() - start)
                 rundir.append_log(self.run_dir, entry)
@@ -107,7 +114,8 @@ class Trainer:
             if self.iteration % config['snapshot_every'] == 0 or self.iteration == total:
                 self.save_checkpoint()
         bar.close()
-        plot_log(rundir.read_log(self.run_dir), list(self.recipe.loss_names), os.path.join(self.run_dir, 'loss.png'))
+        if self.shard.is_writer:
+            plot_log(rundir.read_log(self.run_dir), list(self.recipe.loss_names), os.path.join(self.run_dir, 'loss.png'))
 
     def _log_entry(self, window, elapsed):
         entry = {'iteration': self.iteration, 'epoch': self.batches.epoch, 'elapsed_time': elapsed}
@@ -153,20 +161,32 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
 
     ``resume``: continue from the newest checkpoint in ``run_dir``;
     ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
-    from torch_impl.checkpoint import build_named_networks, read_checkpoint
-    device = torch.device(config['torch_device'])
+    from torch_impl.checkpoint import read_checkpoint
+    from torch_impl.models import MODULES, build_named_networks
+    parallel = None
+    if config.get('workers', 1) > 1:
+        from torch_impl.distributed import DataParallel
+        parallel = DataParallel(config)
+    device = parallel.device if parallel else torch.device(config['torch_device'])
     torch.manual_seed(config['seed'])
     meta = {'model': config['model'], 'framework': 'torch', 'config': config}
     networks = build_named_networks(meta, device)
-    from torch_impl.models import MODULES
-    trainer = Trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels)
+    if parallel:
+        networks = parallel.convert_networks(networks, config['model'])
     source = latest_checkpoint(run_dir) if resume else resume_from
     if resume and source is None:
         raise UserError(f'--resume: no snapshot_iter_*.pt in {run_dir}; train without --resume first')
     if source is not None:
         state = read_checkpoint(source, config['model'])
+        for name, network in networks.items():  # before DDP is built, so that it broadcasts these
+            network.load_state_dict(state['model'][name])
+    trainer = Trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels, parallel)
+    if source is not None:
         trainer.load_state(state)
-        rundir.truncate_log(run_dir, trainer.iteration)
-        print(f'resumed from {source} at iteration {trainer.iteration}')
+        if trainer.shard.is_writer:
+            rundir.truncate_log(run_dir, trainer.iteration)
+            print(f'resumed from {source} at iteration {trainer.iteration}')
     trainer.run()
+    if parallel:
+        parallel.close()
     return trainer

@@ -16,16 +16,16 @@ import chainer  # noqa: E402
 
 from bridge.benchmark.plain import plain_reference
 from bridge.transfer import chainer_to_torch
-from chainer_impl import checkpoint as chainer_checkpoint
 from chainer_impl.models import MODULES as CHAINER_MODULES
+from chainer_impl.models import build_named_networks as chainer_networks
 from chainer_impl.training import to_chainer_inputs
 from gan_common import presets
 from gan_common.datasets import value_range
 from gan_common.devices import chainer_device_spec, torch_device_spec
 from gan_common.errors import UserError
 from gan_common.streams import RandomStream
-from torch_impl import checkpoint as torch_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
+from torch_impl.models import build_named_networks as torch_networks
 from torch_impl.training import to_torch_inputs
 
 # Sizes a CPU run skips unless asked for by name (about 20 s per iteration per framework here).
@@ -156,7 +156,7 @@ class ChainerVariant(Variant):
         self.device = chainer.get_device(config['chainer_device'])
         self.device.use()
         np.random.seed(config['seed'])
-        self.nets = chainer_checkpoint.build_named_networks(_meta(config, 'chainer'), self.device)
+        self.nets = chainer_networks(_meta(config, 'chainer'), self.device)
         names = self.module.RECIPE.networks
         self.networks = [self.nets[n] for n in names]
         self.optimizers = [self.module.make_optimizer(self.nets[n], presets.adam_settings(config, n)) for n in names]
@@ -180,7 +180,7 @@ class TorchVariant(Variant):
         config = case.config
         self.module = TORCH_MODULES[case.model]
         self.device = torch.device(config['torch_device'])
-        nets = torch_checkpoint.build_named_networks(_meta(config, 'torch'), self.device)
+        nets = torch_networks(_meta(config, 'torch'), self.device)
         names = self.module.RECIPE.networks
         if chainer_nets is not None:
             for name in names:

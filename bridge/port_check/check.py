@@ -33,7 +33,7 @@ def sum_of_outputs_torch(*outputs):
 
 
 def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss=None, steps=0,
-               chainer_optimizer=None, torch_optimizer=None, dtype='float64', mode='train', seed=0,
+               chainer_optimizer=None, torch_optimizer=None, dtype='float64', mode='both', seed=0,
                name_map=None, tolerance=None):
     """Compare ``chainer_model`` and ``torch_model`` (Chainer's weights copied in) on ``inputs``.
 
@@ -43,9 +43,11 @@ def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss
     of the outputs). steps: optimizer steps to compare, with
     ``chainer_optimizer()`` (an optimizer, set up here) and
     ``torch_optimizer(parameters)`` (default: Chainer's Adam and ChainerAdam).
-    mode: 'train', 'test' or 'both'. name_map: {Chainer layer or save_npz key:
-    PyTorch module or state_dict key}; without it layers pair by names where
-    the models' names agree, else by call order. Returns a ``PortCheck``."""
+    mode: 'train', 'test' or 'both' (train, then test from the same start;
+    the steps run in train mode unless only test is asked for). name_map:
+    {Chainer layer or save_npz key: PyTorch module or state_dict key};
+    without it layers pair by names where the models' names agree, else by
+    call order. Returns a ``PortCheck``."""
     if dtype not in TORCH_DTYPES:
         raise UserError(f"dtype {dtype!r}: give 'float64' or 'float32'")
     if mode not in MODES:
@@ -55,7 +57,7 @@ def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss
     for train in MODES[mode]:
         run.restore()
         run.check_mode(train)
-        if run.result.first_divergence is None and steps and train == MODES[mode][-1]:
+        if run.result.first_divergence is None and steps and train == MODES[mode][0]:
             run.restore()
             run.check_steps(steps, chainer_optimizer or default_chainer_optimizer,
                             torch_optimizer or default_torch_optimizer, train)
@@ -80,6 +82,14 @@ def assert_same_program(chainer_model, torch_model, inputs, **options):
     print(result.text())
     assert result.passed, '\n' + result.text()
     return result
+
+
+def mark(row, diff, quantity='forward'):
+    """The row a divergence is put on shows its figures (what the layer hands on)."""
+    if quantity == 'forward':
+        row.max_abs_diff, row.max_rel_diff, row.passed = diff.abs, diff.rel, False
+    else:
+        row.gradient_max_abs_diff, row.gradient_max_rel_diff, row.gradient_passed = diff.abs, diff.rel, False
 
 
 def one_line(error):
@@ -193,8 +203,12 @@ class Run:
             self.result.rows = earlier + rows
             given = difference(c_call.x_value, t_call.x_value)
             if not self.within(given):
-                rows[-1].passed = False
-                return self.diverge(context.forward_gap(index), 'forward', given, mode)
+                finding = context.forward_gap(index)
+                if finding.index < index:  # put on the layer before: its output, as handed on, differs
+                    rows.pop()
+                    self.result.rows.pop()
+                mark(rows[-1], given)
+                return self.diverge(finding, 'forward', given, mode)
             if c_call.name in self.uncopied:
                 rows[-1].passed = False
                 finding = context.finding('unknown', f'the same input, but weights of other sizes '
@@ -211,12 +225,14 @@ class Run:
             raise UserError(f'the Chainer model returns {len(c_pass.outputs)} outputs, the PyTorch model '
                             f'{len(t_pass.outputs)}; make them return the same')
         outputs = worst(difference(a, b) for a, b in zip(c_pass.output_values, t_pass.output_values))
-        self.result.summary = [('outputs', outputs.abs, outputs.rel)]
+        self.result.summary.append((f'{mode}: outputs', outputs.abs, outputs.rel))
         if not self.within(outputs):
+            mark(rows[-1], outputs)
             return self.diverge(context.forward_gap(len(rows)), 'forward', outputs, mode)
         loss = difference(c_pass.loss_value, t_pass.loss_value)
-        self.result.summary.append(('loss', loss.abs, loss.rel))
+        self.result.summary.append((f'{mode}: loss', loss.abs, loss.rel))
         if not self.within(loss):
+            mark(rows[-1], loss)
             return self.diverge(context.forward_gap(len(rows), phase='loss'), 'forward', loss, mode)
         self.check_gradients(context, rows, mode)
 
@@ -232,7 +248,9 @@ class Run:
             c_call, t_call = c_pass.calls[index], t_pass.calls[index]
             given = difference(c_call.gy, t_call.gy)
             if not self.within(given):
-                return self.diverge(context.gradient_gap(index + 1), 'gradient', given, mode)
+                finding = context.gradient_gap(index + 1)
+                mark(rows[finding.index], given, 'gradient')
+                return self.diverge(finding, 'gradient', given, mode)
             if c_call.name not in seen:
                 seen.add(c_call.name)
                 params, finding = context.parameter_gradients(index)
@@ -242,10 +260,12 @@ class Run:
                 if not rows[index].gradient_passed:
                     return self.diverge(finding or context.layer_gradient(index), 'gradient', params, mode)
         inputs = worst(difference(a, b) for a, b in zip(c_pass.input_grads, t_pass.input_grads))
-        self.result.summary.append(('parameter gradients', worst(overall).abs, worst(overall).rel))
-        self.result.summary.append(('input gradients', inputs.abs, inputs.rel))
+        self.result.summary.append((f'{mode}: parameter gradients', worst(overall).abs, worst(overall).rel))
+        self.result.summary.append((f'{mode}: input gradients', inputs.abs, inputs.rel))
         if not self.within(inputs):
-            return self.diverge(context.gradient_gap(0), 'gradient', inputs, mode)
+            finding = context.gradient_gap(0)
+            mark(rows[finding.index], inputs, 'gradient')
+            return self.diverge(finding, 'gradient', inputs, mode)
 
     # ---------------------------------------------------------------- optimizer steps
     def check_steps(self, steps, chainer_optimizer, torch_optimizer, train):
@@ -269,4 +289,4 @@ class Run:
                     finding = diagnosis.step(self, pair, step, chainer_optimizer, t_opt, train)
                     return self.diverge(finding, 'step', diff, mode)
         total = worst(worst_step)
-        self.result.summary.append((f'parameters after {steps} steps', total.abs, total.rel))
+        self.result.summary.append((f'{mode}: parameters after {steps} steps', total.abs, total.rel))

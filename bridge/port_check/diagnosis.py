@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as TF
 
 from bridge.port_check.compare import MISSING, SAME, difference, worst
-from bridge.port_check.layers import BIAS, chainer_entries, chainer_settings, kind_of, rerun_torch_layer, torch_settings
+from bridge.port_check.layers import (BIAS, chainer_entries, chainer_settings, kind_of, rerun_torch_layer,
+                                      torch_entries, torch_settings)
 from bridge.port_check.tracing import patched_function, values
 from bridge.port_check.weights import entry_partners
 from chainer_impl.checkpoint import load_state
@@ -64,6 +65,7 @@ class Finding:
     explanation: str
     chainer: str
     torch: str
+    index: int = None  # the call it is put on
 
 
 class Context:
@@ -77,7 +79,8 @@ class Context:
         return self.c_pass.calls[index].name, self.t_pass.calls[index].name
 
     def finding(self, cause, explanation, index):
-        return Finding(cause, explanation, *self.names(index))
+        index = min(max(index, 0), len(self.c_pass.calls) - 1)
+        return Finding(cause, explanation, *self.names(index), index)
 
     def tensor(self, array):
         return torch.tensor(np.asarray(array), dtype=self.run.torch_dtype)
@@ -259,12 +262,15 @@ class Context:
                                 'normalises by them in test mode', index)
         before = self.statistics_difference(index)
         x = self.tensor(c_call.x_value)
+        initial = self.initial_statistics(c_call.name)
         for cause, explanation, training, momentum in (
                 ('bn_momentum', f'momentum {module.momentum} in PyTorch, decay {link.decay:g} (momentum '
                  f'{1 - link.decay:g}) in Chainer', True, 1.0 - link.decay),
                 ('bn_mode', 'the PyTorch BatchNorm is in eval mode while Chainer trains, so its running statistics '
                  'stay as they were', True, module.momentum)):
-            mean, var = (t.clone() for t in self.initial_statistics(c_call.name))
+            if initial is None:
+                break
+            mean, var = (t.clone() for t in initial)
             with torch.no_grad():
                 TF.batch_norm(x, mean, var, module.weight, module.bias, training,
                               0.0 if momentum is None else momentum, link.eps)
@@ -457,10 +463,11 @@ def gradient_suspects(call, consumer, producer):
 
 # ---------------------------------------------------------------- optimizer steps
 def parameter_difference(pair):
+    """The worst difference of a layer's parameters and BN running statistics
+    (not N / num_batches_tracked: Chainer counts only fine-tuning batches)."""
     partners, _, _ = entry_partners(pair.chainer_layer, pair.torch_layer)
-    theirs = dict(pair.torch_layer.named_parameters(recurse=False))
-    ours = chainer_entries(pair.chainer_layer)
-    return worst(difference(ours[name], theirs[target]) for name, target in partners.items() if target in theirs)
+    theirs, ours = torch_entries(pair.torch_layer), chainer_entries(pair.chainer_layer)
+    return worst(difference(ours[name], theirs[target]) for name, target in partners.items() if name != 'N')
 
 
 def step(run, pair, steps, chainer_optimizer, torch_optimizer, train):

@@ -38,12 +38,16 @@ def copy_layer(link, module):
 
 
 def state_to_torch(state, module, key_map=chainer_to_torch_key):
-    """``save_npz``-keyed arrays -> a state_dict shaped like ``module``'s."""
+    """``save_npz``-keyed arrays -> a state_dict shaped like ``module``'s
+    (a key without a counterpart: KeyError; values of another size: RuntimeError)."""
     reference = module.state_dict()
     converted = {}
     for key, value in state.items():
         torch_key = key_map(key)
         if torch_key not in reference:
             raise KeyError(f'{key} has no counterpart {torch_key} in the PyTorch model')
-        converted[torch_key] = as_like(value, reference[torch_key])
+        try:
+            converted[torch_key] = as_like(value, reference[torch_key])
+        except ValueError as error:  # as load_state_dict reports a size mismatch
+            raise RuntimeError(f'{key}: {error}') from None
     return converted

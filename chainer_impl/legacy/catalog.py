@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 
 class Mapping(NamedTuple):
-    step: str    # the Chainer release that removed or changed it, or 'outside Chainer'
+    step: str    # the Chainer release that removed, changed or deprecated it; or device, data, outside Chainer
     old: str     # the old API, as a script calls it
     done: str    # what the runner does instead
     modern: str  # the code to write for Chainer 7.8.1
@@ -19,7 +19,7 @@ MAPPINGS = {
         "runs that one call under `chainer.using_config('train', not test)`",
         "drop the argument; `with chainer.using_config('train', False): y = bn(x)` for test mode"),
     'volatile': Mapping(
-        'v2', "`Variable(x, volatile='on'|'off'|'auto'|True|False)`",
+        'v2', "`Variable(x, volatile=flag)`, flag `'on'`, `'off'`, `'auto'`, `True` or `False`",
         'functions applied to a volatile variable run under `chainer.no_backprop_mode()` and their '
         'outputs are volatile too, as in v1',
         '`with chainer.no_backprop_mode(): y = model(Variable(x))`'),
@@ -134,7 +134,7 @@ MAPPINGS = {
         'outside Chainer', '`savefig(..., unknown=...)` (matplotlib < 3.3 ignored unknown keywords)',
         'drops the keyword matplotlib rejects and saves', 'the same call without that keyword'),
     'numpy_alias': Mapping(
-        'outside Chainer', '`numpy.float`, `numpy.int`, `numpy.bool`, `numpy.product`, ... (removed in NumPy 1.24/2.0)',
+        'outside Chainer', '`numpy.float`, `numpy.int`, `numpy.object`, `numpy.product`, ... (removed in NumPy 1.24/2.0)',
         'the builtin or NumPy function it stood for', '`float`, `int`, `bool`, `numpy.prod`, ...'),
     'pillow_constant': Mapping(
         'outside Chainer', '`Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC` (removed in Pillow 10)',
@@ -148,7 +148,7 @@ MAPPINGS = {
 
 def markdown_table():
     """The table of old APIs the README shows, one row per mapping."""
-    rows = ['| removed in | old API | what the runner does | write instead |', '| --- | --- | --- | --- |']
+    rows = ['| changed in | old API | what the runner does | write instead |', '| --- | --- | --- | --- |']
     rows += [f'| {m.step} | {m.old} | {m.done} | {m.modern} |' for m in MAPPINGS.values()]
     return '\n'.join(rows) + '\n'
 

@@ -59,7 +59,7 @@ class Recorder:
         rows = []
         for use in self.sorted_uses():
             mapping = MAPPINGS[use.key]
-            rows.append({'file': use.file, 'line': use.line, 'removed_in': mapping.step,
+            rows.append({'file': use.file, 'line': use.line, 'changed_in': mapping.step,
                          'old_api': use.api, 'runner_did': use.detail or mapping.done,
                          'write_instead': mapping.modern})
         return rows
@@ -70,17 +70,17 @@ class Recorder:
             return ''
         lines = [f'legacy runner: {len(rows)} old API use(s) mapped; port them to run without the runner:']
         for row in rows:
-            lines.append(f"  {_short(row['file'])}:{row['line']}: {row['old_api']} [{row['removed_in']}]: "
+            lines.append(f"  {_short(row['file'])}:{row['line']}: {row['old_api']} [{row['changed_in']}]: "
                          f"{row['runner_did']}; instead: {row['write_instead']}")
         return '\n'.join(lines) + '\n'
 
     def markdown(self, script):
         lines = [f'# Porting checklist for {script}', '',
                  'Each old API the legacy runner mapped, once per place it was used.', '',
-                 '| where | old API | removed in | what the runner did | write instead |',
+                 '| where | old API | changed in | what the runner did | write instead |',
                  '| --- | --- | --- | --- | --- |']
         for row in self.as_dicts():
-            lines.append(f"| `{_short(row['file'])}:{row['line']}` | {_cell(row['old_api'])} | {row['removed_in']} | "
+            lines.append(f"| `{_short(row['file'])}:{row['line']}` | {_cell(row['old_api'])} | {row['changed_in']} | "
                          f"{_cell(row['runner_did'])} | {_cell(row['write_instead'])} |")
         if len(lines) == 6:
             lines.append('| | nothing to port | | | |')

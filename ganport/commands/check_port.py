@@ -1,5 +1,6 @@
-"""Check that a PyTorch port computes what a Chainer model computes: the
-Chainer model's weights are copied into the port, both run on the same
+"""Check that a PyTorch port computes what a Chainer model computes.
+
+The Chainer model's weights are copied into the port, both run on the same
 random inputs, and every paired layer's output, the outputs, the loss, every
 gradient (and with --steps, K optimizer steps) are compared. Prints one row
 per layer and, at the first divergence, its cause from a catalogue of known
@@ -34,8 +35,9 @@ def build_parser():
                              'draws labels in [0, the smallest EmbedID size, or 10)')
     parser.add_argument('--dtype', default='float64', choices=('float64', 'float32'),
                         help='precision of both models (default float64, tolerance 1e-10; float32: 1e-4)')
-    parser.add_argument('--mode', default='train', choices=('train', 'test', 'both'),
-                        help="Chainer's config.train and PyTorch's train()/eval() (default train)")
+    parser.add_argument('--mode', default='both', choices=('train', 'test', 'both'),
+                        help="Chainer's config.train and PyTorch's train()/eval(): both (the default) checks "
+                             'train mode, then test mode from the same start; --steps run in train mode')
     parser.add_argument('--steps', type=int, default=0, metavar='K', help='also compare K optimizer steps')
     parser.add_argument('--optimizer', default='chainer-adam', choices=OPTIMIZERS,
                         help="for --steps: Chainer's Adam() against torch_impl.optim.ChainerAdam "

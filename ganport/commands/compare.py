@@ -5,7 +5,9 @@ initial weights on the same batches and noise, and measure how far apart they
 are: per-step loss differences, parameter drift and ms/step for each.
 
 Writes into --out: log.jsonl (one row per step), loss.png (both frameworks'
-curves), samples/ (both grids, side by side), parity.json and parity.md.
+curves), samples/ (both grids, side by side), parity.json and parity.md; with
+--final-samples N also final_chainer.npz, final_torch.npz (N images each, as
+sample.py writes them) and final_samples.json (the classifier's verdict).
 Exits with status 1 past --tolerance. In float64 it bounds the parameter
 drift over the whole run (default 1e-9). Float32 training is chaotic (Adam
 turns gradients that are pure rounding noise into steps of about alpha), so
@@ -27,9 +29,9 @@ os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
 import numpy as np
 
-from gan_common.cli import add_model_arguments, load_training_images, make_config, positive
+from gan_common.cli import add_model_arguments, load_training_data, make_config, positive
 from gan_common.errors import UserError, exit_on_user_error
-from gan_common.files import ensure_writable_dir
+from gan_common.files import atomic_path, ensure_writable_dir
 from gan_common.images import save_grid, side_by_side
 from gan_common.plots import plot_log
 from gan_common.rundir import append_log, write_json
@@ -48,6 +50,9 @@ def build_parser():
                              'float32: largest step-1 loss difference (default 1e-5)')
     parser.add_argument('--print-every', type=int, default=None, help='table row every N steps (default: about 20 rows)')
     parser.add_argument('--sample-every', type=int, default=None, help='sample grids every N steps (default: at the end)')
+    parser.add_argument('--final-samples', type=int, default=0, metavar='N',
+                        help='at the end, N samples of each framework as final_chainer.npz and final_torch.npz '
+                             "and the MNIST classifier's verdict on them (dcgan, gan; default: none)")
     parser.add_argument('--out', default=None, help='output directory (default runs/compare-MODEL)')
     return parser
 
@@ -82,6 +87,33 @@ def write_samples(lockstep, fixed, out):
     return side_by_side(paths, os.path.join(out, 'samples', f'side_by_side_iter_{lockstep.iteration:07d}.png'))
 
 
+def final_samples(lockstep, n, out):
+    """Write both frameworks' final samples (as sample.py writes them) and
+    print the classifier's verdict on each next to real test images'."""
+    from torch_impl.evaluation import Reference, verdict
+    digits = lockstep.config.get('classes')
+    reference = Reference('mnist', lockstep.config.get('data_dir'), progress=False)
+    verdicts = {}
+    for framework, images in zip(('chainer', 'torch'), lockstep.final_images(n)):
+        with atomic_path(os.path.join(out, f'final_{framework}.npz')) as tmp:
+            np.savez(tmp, images=images)
+        verdicts[framework] = verdict(images, reference, digits)
+    verdicts['real'] = verdicts['torch'].pop('real')
+    verdicts['chainer'].pop('real')
+    verdicts = {name: value.get('samples', value) for name, value in verdicts.items()}
+    print(verdict_line(verdicts, digits) + f' (MNIST classifier, SHA-256 {reference.classifier_sha256[:16]}...)')
+    return dict(verdicts, classifier_sha256=reference.classifier_sha256)
+
+
+def verdict_line(verdicts, digits):
+    names = {'chainer': 'Chainer', 'torch': 'PyTorch', 'real': 'real test images'}
+    if digits is not None:
+        wanted = ','.join(str(d) for d in digits)
+        return ', '.join(f'{names[k]}: {v["read_as_digits"]:.1%} read as {wanted}' for k, v in verdicts.items())
+    return ', '.join(f'{names[k]}: classifier score {v["classifier_score"]:.2f}, {v["classes_covered"]}/10 classes'
+                     for k, v in verdicts.items())
+
+
 def summarise(rows, lockstep, tolerance):
     steady = rows[1:] or rows  # the first step includes one-time set-up
     return {
@@ -110,8 +142,12 @@ def markdown(summary):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     positive('steps', args.steps)
+    if args.final_samples and args.model not in ('dcgan', 'gan'):
+        raise UserError(f'--final-samples scores unconditional MNIST generators (dcgan, gan), not {args.model}')
+    if args.final_samples < 0 or 0 < args.final_samples < 10:
+        raise UserError(f'--final-samples {args.final_samples}: give at least 10 (the classifier score uses 10 splits)')
     config = make_config(args, args.dtype)
-    images = load_training_images(config, args.data_dir)
+    images, labels = load_training_data(config, args.data_dir)
     out = ensure_writable_dir(args.out or os.path.join('runs', f'compare-{args.model}'))
     os.makedirs(os.path.join(out, 'samples'), exist_ok=True)
     if os.path.exists(os.path.join(out, 'log.jsonl')):
@@ -120,7 +156,7 @@ def main(argv=None):
     tolerance = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE[args.dtype]
 
     from bridge.lockstep import Lockstep  # imports both frameworks
-    lockstep = Lockstep(config, images)
+    lockstep = Lockstep(config, images, labels)
     fixed = lockstep.fixed_samples(args.seed + 1)
     rows = run(lockstep, args, out, fixed)
     grid = write_samples(lockstep, fixed, out)
@@ -132,6 +168,8 @@ def main(argv=None):
         f.write(markdown(summary))
     print('\n' + markdown(summary))
     print(f'wrote {out}/: samples side by side {grid}, loss.png, log.jsonl, parity.json, parity.md')
+    if args.final_samples:
+        write_json(os.path.join(out, 'final_samples.json'), final_samples(lockstep, args.final_samples, out))
     judged = 'max_param_drift' if args.dtype == 'float64' else 'step1_loss_diff'
     if summary[judged] > tolerance:
         raise UserError(f'{judged} {summary[judged]:.3g} is past the tolerance {tolerance:.3g}')

@@ -59,9 +59,8 @@ def main(argv=None):
     if source == target:
         raise UserError(f'{args.src} and {args.dst} are both {source} files; give the other suffix to DST')
     ensure_writable_dir(os.path.dirname(os.path.abspath(args.dst)))
-    from bridge.convert import chainer_to_torch_checkpoint, torch_to_chainer_checkpoint
-    convert = chainer_to_torch_checkpoint if source == 'chainer' else torch_to_chainer_checkpoint
-    convert(args.src, args.dst, args.model)
+    from bridge.convert import CONVERTERS
+    CONVERTERS[source](args.src, args.dst, args.model)
     print(f'wrote {args.dst}')
 
 

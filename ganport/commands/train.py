@@ -6,20 +6,28 @@ each also has `quick`, and cyclegan has `paper`.
 
 Example: ganport train --model dcgan --framework chainer --preset quick
          ganport train --model cyclegan --framework torch --preset quick --dataset DIR --threads 1
+         ganport train --model gan --framework torch --workers 2 --threads 1   (data parallel)
 """
 import argparse
 import os
+import subprocess
+import sys
 
 from gan_common.cli import add_model_arguments, load_training_data, make_config, positive
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
-from gan_common.rundir import create_run_dir
+from gan_common.frameworks import FRAMEWORKS, implementation
+from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard, check_resumable, launch_command, launched_world
+from gan_common.rundir import create_run_dir, read_json
+from gan_common.streams import batches_per_epoch
+
+PREPARED_RUN_DIR = 'GANPORT_PREPARED_RUN_DIR'  # set by the launching train command for its ranks
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser, default_preset=None)
-    parser.add_argument('--framework', choices=['chainer', 'torch'], default='chainer')
+    parser.add_argument('--framework', choices=FRAMEWORKS, default='chainer')
     length = parser.add_mutually_exclusive_group()
     length.add_argument('--iterations', type=int, default=None)
     length.add_argument('--epochs', type=int, default=None)
@@ -37,12 +45,23 @@ def build_parser():
     parser.add_argument('--threads', type=int, default=None,
                         help="PyTorch's CPU threads (torch.set_num_threads; default: PyTorch's). On a busy CPU 1 "
                              "can be many times faster for small batches; for Chainer set OPENBLAS_NUM_THREADS")
+    parser.add_argument('--workers', type=int, default=1,
+                        help='data-parallel ranks (ChainerMN under mpiexec, PyTorch DDP under torchrun), '
+                             'started by this command; the global --batch-size is split across them')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='with --workers: batch normalisation over the global batch (ChainerMN '
+                             'MultiNodeBatchNormalization / torch SyncBatchNorm, GPU only) instead of per rank')
     return parser
 
 
 def make_train_config(args):
     config = make_config(args, args.dtype)
-    config.update(framework=args.framework, progress=not args.no_progress)
+    config.update(framework=args.framework, progress=not args.no_progress,
+                  workers=positive('workers', args.workers), sync_bn=args.sync_bn)
+    if args.sync_bn and args.workers == 1:
+        raise UserError('--sync-bn needs --workers N with N > 1')
+    if args.sync_bn and args.framework == 'torch' and not config['torch_device'].startswith('cuda'):
+        raise UserError(TORCH_SYNC_BN_NEEDS_GPU)
     for key in ('log_every', 'sample_every', 'snapshot_every'):
         value = getattr(args, key)
         if value is not None:
@@ -60,9 +79,11 @@ def make_train_config(args):
 
 
 def set_length(config):
-    """Turn an epoch count into iterations (one permutation per epoch, remainder dropped)."""
+    """Turn an epoch count into iterations (one permutation per epoch; the
+    remainder dropped unless the preset keeps the partial last batch)."""
     if config.get('iterations') is None:
-        config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
+        config['iterations'] = config['epochs'] * batches_per_epoch(
+            config['n_examples'], config['batch_size'], config.get('keep_partial_batch', False))
 
 
 @exit_on_user_error
@@ -73,18 +94,34 @@ def main(argv=None):
         raise UserError(f'{args.resume_from} is a {FRAMEWORK_NAME[framework_of(args.resume_from)]} checkpoint; '
                         f'convert it first: ganport convert {args.resume_from} OUT')
     out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{config["preset"]}')
+    rank, size = launched_world()
+    if size == 1:
+        Shard(0, config['workers']).check_batch_size(config['batch_size'])
+        if args.resume and os.path.exists(os.path.join(out, 'config.json')):
+            check_resumable(read_json(os.path.join(out, 'config.json')), config['workers'])
     images, labels = load_training_data(config, args.data_dir)
     set_length(config)
-    create_run_dir(out, config, resume=args.resume)
-    if args.framework == 'chainer':
-        from chainer_impl.training import train
-    else:
+    if rank == 0 and os.environ.get(PREPARED_RUN_DIR) != os.path.abspath(out):
+        create_run_dir(out, config, resume=args.resume)
+    if config['workers'] > 1 and size == 1:
+        launch_ranks(args.framework, config['workers'], out, argv)
+        return
+    if args.framework == 'torch' and args.threads is not None:
         import torch
-        if args.threads is not None:
-            torch.set_num_threads(positive('threads', args.threads))
-        from torch_impl.training import train
+        torch.set_num_threads(positive('threads', args.threads))
+    train = implementation(args.framework, 'training').train
     train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
-    print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
+    if rank == 0:
+        print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
+
+
+def launch_ranks(framework, workers, out, argv):
+    """Run this command line again as ``workers`` ranks (the run directory is ready)."""
+    command = launch_command(framework, workers, ['train', *(sys.argv[1:] if argv is None else argv)])
+    environment = dict(os.environ, **{PREPARED_RUN_DIR: os.path.abspath(out)})
+    if subprocess.run(command, env=environment).returncode:
+        raise UserError(f'a rank of the {workers}-rank run failed (its message is above); '
+                        f'fix that and rerun, with --resume to continue from the last snapshot in {out}')
 
 
 if __name__ == '__main__':

@@ -75,16 +75,17 @@ def test_old_utilities_and_pre_v4_names(tmp_path):
     assert got['hook_rate'] == 0.01
     rows = {row['old_api']: row for row in report['uses']}
     assert 'chainer.functions.caffe' in rows and 'cuda.zeros(...)' in rows
-    deprecated = [row for row in report['uses'] if row['removed_in'] == 'v3-v7']
+    deprecated = [row for row in report['uses'] if row['changed_in'] == 'v3-v7']
     assert any('WeightDecay' in row['old_api'] for row in deprecated), deprecated
 
 
 def test_surroundings_of_2016_are_mapped_and_labelled(tmp_path):
     got, report, result = run_fixture('surroundings_2016.py', tmp_path)
-    assert got == {'figure_exists': True, 'product': 24, 'int_alias': True, 'clock_ticks': True,
+    assert got == {'figure_exists': True, 'product': 24, 'alltrue': True, 'int_alias': True, 'clock_ticks': True,
                    'list_is_iterable': True, 'thumbnail': [4, 4]}
-    outside = {row['old_api'] for row in report['uses'] if row['removed_in'] == 'outside Chainer'}
-    assert {'savefig(..., papertype=...)', 'savefig(..., frameon=...)', 'numpy.float', 'numpy.product',
+    outside = {row['old_api'] for row in report['uses'] if row['changed_in'] == 'outside Chainer'}
+    assert {'savefig(..., papertype=...)', 'savefig(..., frameon=...)', 'numpy.float', 'numpy.alltrue',
+            'numpy.product',
             'numpy.int', 'time.clock', 'collections.Iterable', 'PIL.Image.ANTIALIAS'} <= outside
     assert '[outside Chainer]' in result.stderr
 

@@ -17,7 +17,7 @@ start = time.clock()
 plt.plot(np.arange(5, dtype=np.float))
 plt.savefig(figure_path, papertype='a4', frameon=False)
 with open(sys.argv[1], 'w') as out:
-    json.dump({'figure_exists': os.path.isfile(figure_path), 'product': int(np.product([2, 3, 4])),
+    json.dump({'figure_exists': os.path.isfile(figure_path), 'product': int(np.product([2, 3, 4])), 'alltrue': bool(np.alltrue([True, 1])),
                'int_alias': np.int is int, 'clock_ticks': time.clock() >= start,
                'list_is_iterable': isinstance([], collections.Iterable),
                'thumbnail': Image.new('L', (8, 8)).resize((4, 4), Image.ANTIALIAS).size}, out)

@@ -1,0 +1,245 @@
+"""Data-parallel training, ``train.py --workers 2``: ChainerMN (mpiexec, the
+``naive`` communicator) and PyTorch DDP (torchrun, gloo) on this CPU, float64,
+tiny runs; the engines' quirks; mpi4py's private ``_typedict``; the shards.
+
+The semantics pinned here: without batch normalisation two ranks take the
+single process's steps; with it, each rank normalises with its own batch's
+statistics in both frameworks (so ChainerMN and DDP agree with each other,
+not with the single process), and cross-rank BN brings back the single
+process."""
+import importlib.util
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.helpers import assert_one_line_error, run_script, snapshot_weight_difference
+
+HAVE_MPI = importlib.util.find_spec('mpi4py') is not None
+needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason='no mpi4py/MPI: pip install -e ".[mpi]" (MPICH and mpi4py wheels)')
+FRAMEWORKS = [pytest.param('chainer', marks=needs_mpi), 'torch']
+SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
+TIGHT = 1e-10  # float64, 20 steps
+
+
+def train(framework, out, *extra, workers=1):
+    return run_script('train.py', '--framework', framework, '--batch-size', '8', '--dtype', 'float64',
+                      '--log-every', '1', '--sample-every', '1000', '--no-progress', '--threads', '1',
+                      '--workers', workers, '--out', out, *extra)
+
+
+def snapshot(run, framework, iteration):
+    return run / f'snapshot_iter_{iteration}.{SUFFIX[framework]}'
+
+
+def network_difference(framework, a, b, skip='/N'):
+    """Max |difference| between the networks of two snapshots of one framework
+    (Chainer: leaving out the arrays whose names end in ``skip``)."""
+    if framework == 'chainer':
+        with np.load(a) as x, np.load(b) as y:
+            keys = [k for k in x.files if k.startswith('updater/model:') and not k.endswith(('/N', skip))]
+            return max(float(np.abs(x[k] - y[k]).max()) for k in keys)
+    import torch
+    x, y = (torch.load(p, weights_only=True)['model'] for p in (a, b))
+    return max(float((x[n][k].double() - y[n][k].double()).abs().max()) for n in x for k in x[n])
+
+
+# ---------------------------------------------------------------- the vanilla GAN: N ranks = 1 process
+@pytest.fixture(scope='module')
+def gan_runs(tmp_path_factory):
+    """Per framework: the single process, 20 steps; two ranks, 10 steps, then
+    resumed (on two ranks) to 20."""
+    made = {}
+
+    def get(framework):
+        if framework not in made:
+            root = tmp_path_factory.mktemp(f'gan-{framework}')
+            common = ('--model', 'gan', '--snapshot-every', '10', '--sample-every', '10')
+            train(framework, root / '1', *common, '--iterations', '20')
+            train(framework, root / '2', *common, '--iterations', '10', workers=2)
+            train(framework, root / '2', *common, '--iterations', '20', '--resume', workers=2)
+            made[framework] = root
+        return made[framework]
+    return get
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_vanilla_gan_on_two_ranks_equals_the_single_process(gan_runs, framework):
+    root = gan_runs(framework)
+    for steps in (10, 20):
+        diff = network_difference(framework, snapshot(root / '1', framework, steps),
+                                  snapshot(root / '2', framework, steps))
+        print(f'{framework}: 2 ranks vs 1 process, global batch 8, {steps} steps '
+              f'({"resumed at 10" if steps == 20 else "straight"}), float64: max |diff| = {diff:.3e}')
+        assert diff <= TIGHT
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_rank_zero_alone_writes(gan_runs, framework):
+    run = gan_runs(framework) / '2'
+    log = (run / 'log.jsonl').read_text().splitlines()
+    assert [int(line.split('"iteration": ')[1].split(',')[0]) for line in log] == list(range(1, 21))
+    assert sorted(p.name for p in run.glob('snapshot_iter_*')) == sorted(
+        snapshot(run, framework, i).name for i in (10, 20))
+    assert (run / 'loss.png').is_file() and len(list((run / 'samples').iterdir())) == 2
+
+
+def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
+    run = tmp_path / 'run'
+    run.mkdir()
+    (run / 'config.json').write_text('{"workers": 2}')
+    result = run_script('train.py', '--model', 'gan', '--framework', 'torch', '--resume', '--out', run, check=False)
+    assert_one_line_error(result, '--workers 2')
+
+
+@pytest.mark.parametrize('extra, fragment', [(['--workers', '3'], 'multiple of --workers 3'),
+                                             (['--sync-bn'], '--sync-bn needs --workers'),
+                                             (['--workers', '2', '--sync-bn'], 'needs GPUs')])
+def test_bad_parallel_options_are_one_line(tmp_path, extra, fragment):
+    result = run_script('train.py', '--model', 'dcgan', '--framework', 'torch', '--batch-size', '8',
+                        '--out', tmp_path / 'run', *extra, check=False)
+    assert_one_line_error(result, fragment)
+    assert not (tmp_path / 'run').exists()
+
+
+# ---------------------------------------------------------------- batch normalisation (DCGAN)
+@pytest.fixture(scope='module')
+def dcgan_runs(tmp_path_factory):
+    """The blog DCGAN, global batch 8: the single Chainer process, 3 steps;
+    its step-1 snapshot and a PyTorch copy of it, from which the 2-rank runs
+    continue (both frameworks from the same weights, Adam state and stream)."""
+    root = tmp_path_factory.mktemp('dcgan')
+    train('chainer', root / 'chainer-1', '--model', 'dcgan', '--iterations', '3', '--snapshot-every', '1')
+    run_script('convert.py', root / 'chainer-1' / 'snapshot_iter_1.npz', root / 'start.pt')
+    return root
+
+
+def continue_dcgan(root, framework, name, *extra, workers=2):
+    start = root / 'chainer-1' / 'snapshot_iter_1.npz' if framework == 'chainer' else root / 'start.pt'
+    train(framework, root / name, '--model', 'dcgan', '--iterations', '3', '--resume-from', start, *extra,
+          workers=workers)
+    return snapshot(root / name, framework, 3)
+
+
+@needs_mpi
+def test_per_rank_batch_norm_chainermn_equals_ddp(dcgan_runs):
+    chainer = continue_dcgan(dcgan_runs, 'chainer', 'chainer-2')
+    torch = continue_dcgan(dcgan_runs, 'torch', 'torch-2')
+    between = snapshot_weight_difference(chainer, torch)
+    from_single = network_difference('chainer', chainer, dcgan_runs / 'chainer-1' / 'snapshot_iter_3.npz')
+    print(f'DCGAN, 2 more steps on 2 ranks, float64: ChainerMN vs DDP max |diff| = {between:.3e}; '
+          f'2 ranks (per-rank BN) vs 1 process: {from_single:.3e}')
+    assert between <= 1e-10
+    assert from_single > 1e-6  # per-rank statistics are not the global batch's
+
+
+@needs_mpi
+def test_cross_rank_batch_norm_equals_the_single_process(dcgan_runs):
+    """Weights, BN parameters and running means as the single process; the
+    running variances differ because ChainerMN unbiases the global batch
+    variance with the rank's own count m (m / (m - 1)), not the global one."""
+    synced = continue_dcgan(dcgan_runs, 'chainer', 'chainer-2-sync', '--sync-bn')
+    single = dcgan_runs / 'chainer-1' / 'snapshot_iter_3.npz'
+    diff = network_difference('chainer', synced, single, skip='/avg_var')
+    with np.load(synced) as a, np.load(single) as b:
+        variances = [k for k in a.files if k.endswith('/avg_var')]
+        relative = max(float(np.abs(a[k] / b[k] - 1).max()) for k in variances)
+    print(f'DCGAN, 2 ranks with MultiNodeBatchNormalization vs 1 process: max |diff| = {diff:.3e} '
+          f'(running variances: {relative:.2%} apart, the per-rank unbiasing)')
+    assert diff <= TIGHT
+    assert 1e-4 < relative < 0.03
+
+
+def cuda_devices():
+    try:
+        import torch
+        return torch.cuda.device_count()
+    except Exception:
+        return 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(cuda_devices() < 2, reason='needs 2 CUDA GPUs (NCCL puts one rank on each; none here)')
+def test_sync_batch_norm_on_gpus_equals_chainer_single_process(dcgan_runs):
+    synced = continue_dcgan(dcgan_runs, 'torch', 'torch-2-sync', '--sync-bn', '--device', 'cuda')
+    diff = snapshot_weight_difference(dcgan_runs / 'chainer-1' / 'snapshot_iter_3.npz', synced)
+    print(f'DCGAN, 2 GPUs with SyncBatchNorm (NCCL) vs Chainer 1 process: max |diff| = {diff:.3e}')
+    assert diff <= 1e-9
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(cuda_devices() < 2 or importlib.util.find_spec('cupy') is None or not HAVE_MPI,
+                    reason='needs 2 CUDA GPUs, CuPy and MPI (pure_nccl)')
+def test_pure_nccl_vanilla_gan_equals_the_single_process(tmp_path):
+    for workers in (1, 2):
+        train('chainer', tmp_path / str(workers), '--model', 'gan', '--iterations', '20', '--device', 'cuda',
+              workers=workers)
+    diff = network_difference('chainer', snapshot(tmp_path / '1', 'chainer', 20), snapshot(tmp_path / '2', 'chainer', 20))
+    print(f'pure_nccl, 2 GPUs vs 1: max |diff| = {diff:.3e}')
+    assert diff <= TIGHT
+
+
+# ---------------------------------------------------------------- the engines' quirks, in one process
+@needs_mpi
+def test_chainermn_first_update_only_broadcasts_and_the_wrapper_steps():
+    from chainer_impl import compat, gan
+    from chainer_impl.distributed import broadcast_parameters
+    import chainer
+    chainermn = compat.prepare_chainermn()
+    comm = chainermn.create_communicator('naive')
+
+    def one_update(prepare):
+        np.random.seed(0)
+        link = gan.Discriminator()
+        before = {name: p.array.copy() for name, p in link.namedparams()}
+        optimizer = chainermn.create_multi_node_optimizer(gan.make_optimizer(link), comm)
+        prepare(optimizer)
+        x = np.random.RandomState(1).uniform(-1, 1, (4, 784)).astype(np.float32)
+        link.cleargrads()
+        chainer.functions.sum(link(x)).backward()
+        optimizer.update()
+        return max(float(np.abs(p.array - before[name]).max()) for name, p in link.namedparams())
+
+    untouched = one_update(lambda optimizer: None)
+    stepped = one_update(broadcast_parameters)
+    print(f'first update(): plain multi-node optimizer moves the weights by {untouched:.3e}, '
+          f'after broadcast_parameters by {stepped:.3e}')
+    assert untouched == 0.0 and stepped > 1e-6
+
+
+# ---------------------------------------------------------------- ChainerMN and the pinned mpi4py
+@needs_mpi
+def test_mpi4py_typedict_has_what_chainermn_reads():
+    from mpi4py import MPI
+    from chainer_impl import compat
+    compat.prepare_chainermn()
+    for code, dtype in compat.MPI_TYPECODES.items():
+        assert MPI._typedict[code].Get_size() == np.dtype(dtype).itemsize
+
+
+# ---------------------------------------------------------------- shards of the shared stream
+@pytest.mark.parametrize('model', ['dcgan', 'gan', 'cgan', 'acgan'])
+def test_the_ranks_batches_together_are_the_single_process_batch(model):
+    from gan_common.parallel import Shard
+    from gan_common.presets import get_preset, default_preset
+    from gan_common.recipes import Recipe  # noqa: F401  (the recipes below are Recipe instances)
+    from gan_common.streams import RandomStream
+    from torch_impl.models import MODULES
+    recipe = MODULES[model].RECIPE
+    config = dict(get_preset(model, default_preset(model)), seed=3, dtype='float64', batch_size=6, classes=None)
+    images = np.random.RandomState(0).rand(30, 1, 28, 28)
+    labels = np.arange(30) % 10
+
+    def three_iterations(shard):
+        stream = RandomStream(config['seed'])
+        batches = recipe.batches(images, config, stream)
+        draw = shard.drawer(recipe.drawer(images, labels, stream, config))
+        return [draw(batches.next()) for _ in range(3)], stream.get_state()
+
+    single, single_state = three_iterations(Shard(0, 1))
+    ranks = [three_iterations(Shard(rank, 3)) for rank in range(3)]
+    assert all(state == single_state for _, state in ranks)
+    for step, whole in enumerate(single):
+        for i, array in enumerate(whole):
+            if array is not None:
+                np.testing.assert_array_equal(np.concatenate([r[0][step][i] for r in ranks]), array)
