@@ -11,7 +11,8 @@ A link is then recognised by its state: ``_params``, ``_persistent`` and, for
 chains, ``_children`` (lists in v1, sets in v7), each parameter a Variable
 whose array is its first constructor argument (v1 ``Variable(data, volatile,
 name, grad)``, v7 ``_recover_parameter(data, ...)``) or its ``data``
-attribute (v1 before ``__reduce__``).
+attribute (v1 before ``__reduce__``). A model pickled on a GPU reads the
+same: CuPy pickles an array as ``cupy.array(NumPy copy)``.
 
 The arrays found are renamed with ``gan_common.keymap.SOURCE_LINK_NAMES`` (or
 taken as they are when they carry this project's names) and accepted only
@@ -100,10 +101,6 @@ def unpickle_data_only(path):
 
 
 # ---------------------------------------------------------------- a pickled link -> arrays
-def _state(obj):
-    return obj.state if isinstance(obj, Inert) else getattr(obj, '__dict__', {})
-
-
 def _is_link(obj):
     return isinstance(obj, Inert) and '_params' in obj.state and '_persistent' in obj.state
 
@@ -116,11 +113,10 @@ def _variable_array(value, where):
         for candidate in candidates:
             if isinstance(candidate, list) and candidate:  # v7 keeps Variable._data as [array]
                 candidate = candidate[0]
+            if isinstance(candidate, Inert) and candidate.pickled_class.startswith('cupy') and candidate.args:
+                candidate = candidate.args[0]  # a CuPy array pickles as cupy...array(its NumPy copy)
             if isinstance(candidate, np.ndarray):
                 return candidate
-            if isinstance(candidate, Inert):
-                raise UserError(f'{where} is a {candidate.pickled_class}, not a NumPy array: the model was '
-                                'pickled on a GPU; call to_cpu() on it before pickle.dump and save it again')
     if value is None:
         raise UserError(f'{where} was never initialised (no array in the pickle); '
                         'run one forward pass before pickling the model')
@@ -267,10 +263,11 @@ def match_network(arrays, model, path):
     for role, naming, names in _namings(model, shapes):
         renamed = rename(arrays, names)
         if renamed is not None and set(renamed) == set(shapes[role]):
-            for key, shape in shapes[role].items():
-                if np.shape(renamed[key]) != shape:
-                    raise UserError(f'{path}: {key} has shape {np.shape(renamed[key])}, the {model} {ROLES[role]} '
-                                    f'needs {shape}; the file holds another architecture')
+            for key in arrays:
+                ours = rename({key: None}, names).popitem()[0]
+                if np.shape(arrays[key]) != shapes[role][ours]:
+                    raise UserError(f'{path}: {key} (our {ours}) has shape {np.shape(arrays[key])}, the {model} '
+                                    f'{ROLES[role]} needs {shapes[role][ours]}; the file holds another architecture')
             return role, config, renamed
         expected = expected_keys(shapes[role], names)
         missing, unexpected = expected - set(arrays), set(arrays) - expected

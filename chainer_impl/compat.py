@@ -197,6 +197,8 @@ def _prepare_cupy_for_chainer():
     except Exception:  # no GPU stack: nothing to prepare
         return []
     return keep_cupy_names_chainer_uses(cupy, cupyx)
+
+
 def _restore_product():
     """Served by the module's ``__getattr__``, not stored in it, so that the
     legacy runner can still see (and report) a script's use of the name."""

@@ -77,16 +77,23 @@ def one_step_variant(model, preset):
     return build_variants(case)
 
 
-def test_layer_flops_match_torch_flop_counter_on_the_dcgan_port():
+def test_layer_flops_match_torch_flop_counter_on_the_dcgan_networks():
+    """One forward and backward pass through the port's G and D: the layer-shape
+    count against ``torch.utils.flop_counter``, which counts the aten operators."""
     from torch.utils.flop_counter import FlopCounterMode
-    from bridge.benchmark.measure import count_iteration_flops
+    from bridge.benchmark.measure import LayerFlops
     torch.set_num_threads(1)
     port = one_step_variant('dcgan', 'quick')[1]
-    ours, _ = count_iteration_flops(port)
-    with FlopCounterMode(display=False) as counter:
-        port.step()
-    print(f'layer-shape count {ours["total"]:.4e}, FlopCounterMode {counter.get_total_flops():.4e}')
-    assert ours['total'] == counter.get_total_flops()
+    gen, dis = port.nets['gen'], port.nets['dis']
+    z = torch.rand(4, 100)
+    counter = LayerFlops([gen, dis])
+    dis(gen(z)).sum().backward()
+    counter.remove()
+    with FlopCounterMode(display=False) as reference:
+        dis(gen(z)).sum().backward()
+    ours = counter.forward + counter.backward
+    print(f'layer-shape count {ours:.4e}, FlopCounterMode {reference.get_total_flops():.4e}')
+    assert ours == reference.get_total_flops()
 
 
 def test_flop_formulas():

@@ -78,6 +78,13 @@ class Variable:
         self.data, self._volatile, self.name, self._grad = data, volatile, name, grad
     def __reduce__(self): return Variable, (self.data, self._volatile, None, self._grad)
 
+def cupy_array(host):  # CuPy pickles an array as cupy.core.core.array(its NumPy copy)
+    return host
+
+class OnGpu:
+    def __init__(self, host): self.host = host
+    def __reduce__(self): return cupy_array, (self.host,)
+
 class Link:
     def __init__(self):
         self._params, self._persistent, self._uninitialized_params = [], [], {}
@@ -100,8 +107,10 @@ for cls, name in [(Flag, 'chainer.flag'), (Variable, 'chainer.variable'), (Link,
                   (Generator, '__main__')]:
     cls.__module__ = name
     setattr(module(name), cls.__name__, cls)
+cupy_array.__module__, cupy_array.__name__, cupy_array.__qualname__ = 'cupy.core.core', 'array', 'array'
+module('cupy.core.core').array = cupy_array
 
-arrays_path, out, protocol = sys.argv[1], sys.argv[2], int(sys.argv[3])
+arrays_path, out, protocol, device = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 arrays = dict(np.load(arrays_path))
 gen, off = Generator(), Flag(False)
 for child in sorted({key.split('/')[0] for key in arrays}):
@@ -113,7 +122,7 @@ for child in sorted({key.split('/')[0] for key in arrays}):
             setattr(link, leaf, int(arrays[key]) if leaf == 'N' else arrays[key])
         else:
             link._params.append(leaf)
-            setattr(link, leaf, Variable(arrays[key], off))
+            setattr(link, leaf, Variable(OnGpu(arrays[key]) if device == 'gpu' else arrays[key], off))
     if child.startswith('bn'):
         link.eps, link.decay, link.use_cudnn = 2e-5, 0.9, True
     link.name = child
@@ -175,10 +184,11 @@ def test_a_blog_generator_imports_to_chainer_npz(blog, expected, tmp_path, sourc
     assert_same_samples(tmp_path / 'gen.npz', *expected)
 
 
-@pytest.mark.parametrize('protocol', [0, 2])
-def test_a_chainer_v1_pickle_is_read_without_its_modules(blog, expected, tmp_path, protocol):
-    run_python(V1_PICKLER, blog / 'gen_blog.npz', tmp_path / 'v1.pkl', protocol)
+@pytest.mark.parametrize('protocol, device', [(0, 'cpu'), (2, 'cpu'), (2, 'gpu')])
+def test_a_chainer_v1_pickle_is_read_without_its_modules(blog, expected, tmp_path, protocol, device):
+    run_python(V1_PICKLER, blog / 'gen_blog.npz', tmp_path / 'v1.pkl', protocol, device)
     assert b'chainer.flag' in (tmp_path / 'v1.pkl').read_bytes()
+    assert (b'cupy.core.core' in (tmp_path / 'v1.pkl').read_bytes()) == (device == 'gpu')
     convert(tmp_path / 'v1.pkl', tmp_path / 'gen.pt', '--model', 'dcgan', '--trust-pickle')
     assert_same_samples(tmp_path / 'gen.pt', *expected)
 
@@ -259,8 +269,9 @@ def test_a_generator_with_a_wrong_or_missing_name_is_refused(blog, tmp_path, cap
 
 
 def test_a_wrong_shape_is_refused(blog, tmp_path, capsys):
-    path = edited_npz(blog, tmp_path, lambda a: dict(a, **{'dc4/W': a['dc4/W'][:, :, :2, :2]}))
-    assert 'dc4/W has shape' in refusal(capsys, path, tmp_path / 'out.pt', '--model', 'dcgan')
+    path = edited_npz(blog, tmp_path, lambda a: dict(a, **{'bn1/gamma': a['bn1/gamma'][:256]}))
+    assert 'bn1/gamma (our bn0l/gamma) has shape (256,)' in refusal(capsys, path, tmp_path / 'out.pt',
+                                                                 '--model', 'dcgan')
 
 
 def test_a_pickle_needs_trust_pickle_and_an_import_needs_model(blog, tmp_path, capsys):

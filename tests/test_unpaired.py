@@ -61,7 +61,7 @@ def test_missing_dataset_is_one_line(tmp_path):
     with pytest.raises(UserError) as error:
         unpaired.find_unpaired_dir('horse2zebra', data_dir=tmp_path)
     message = str(error.value)
-    assert '\n' not in message and 'download.py horse2zebra' in message and '--dataset DIR' in message
+    assert '\n' not in message and 'ganport download horse2zebra' in message and '--dataset DIR' in message
 
 
 def test_empty_folder_is_one_line(tmp_path):

@@ -3,6 +3,8 @@ memory, the FLOPs of one iteration (counted from the layer shapes with
 ``gan_common.flops``) and each framework's matrix-multiply peak."""
 import os
 import pickle
+import select
+import signal
 import time
 
 import numpy as np
@@ -68,7 +70,14 @@ def peak_memory_mib(variant, steps=2):
     return _forked_rss_growth_mib(variant, steps)
 
 
+CHILD_TIMEOUT_S = 300
+
+
 def _forked_rss_growth_mib(variant, steps):
+    """The child runs with one thread: a thread pool the parent has started
+    does not survive ``fork`` (OpenMP's can deadlock the child), and the
+    memory an iteration needs does not depend on the thread count. A child
+    that still does not answer within ``CHILD_TIMEOUT_S`` is ended: None."""
     if not hasattr(os, 'fork') or not os.path.exists('/proc/self/clear_refs'):
         return None
     read_end, write_end = os.pipe()
@@ -77,6 +86,9 @@ def _forked_rss_growth_mib(variant, steps):
         os.close(read_end)
         result = None
         try:
+            torch.set_num_threads(1)
+            from chainer_impl import speed
+            speed.set_blas_threads(1)
             with open('/proc/self/clear_refs', 'w') as f:
                 f.write('5')
             before = _status_kib('VmRSS')
@@ -88,8 +100,11 @@ def _forked_rss_growth_mib(variant, steps):
         os.write(write_end, pickle.dumps(result))
         os._exit(0)
     os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], CHILD_TIMEOUT_S)
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
     with os.fdopen(read_end, 'rb') as f:
-        data = f.read()
+        data = f.read() if ready else b''
     os.waitpid(pid, 0)
     return pickle.loads(data) if data else None
 

@@ -262,12 +262,15 @@ class Context:
                                 'normalises by them in test mode', index)
         before = self.statistics_difference(index)
         x = self.tensor(c_call.x_value)
+        initial = self.initial_statistics(c_call.name)
         for cause, explanation, training, momentum in (
                 ('bn_momentum', f'momentum {module.momentum} in PyTorch, decay {link.decay:g} (momentum '
                  f'{1 - link.decay:g}) in Chainer', True, 1.0 - link.decay),
                 ('bn_mode', 'the PyTorch BatchNorm is in eval mode while Chainer trains, so its running statistics '
                  'stay as they were', True, module.momentum)):
-            mean, var = (t.clone() for t in self.initial_statistics(c_call.name))
+            if initial is None:
+                break
+            mean, var = (t.clone() for t in initial)
             with torch.no_grad():
                 TF.batch_norm(x, mean, var, module.weight, module.bias, training,
                               0.0 if momentum is None else momentum, link.eps)

@@ -109,7 +109,8 @@ def main(argv=None):
     if args.framework == 'torch' and args.threads is not None:
         import torch
         torch.set_num_threads(positive('threads', args.threads))
-    implementation(args.framework, 'training').train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
+    train = implementation(args.framework, 'training').train
+    train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
     if rank == 0:
         print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
 
