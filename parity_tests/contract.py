@@ -1,6 +1,10 @@
 """What the contract suite (``test_contract.py``) runs every model through:
 each model's cases (CycleGAN: both presets), the networks of a case, and a
 ``Lockstep`` of a case on a small dataset."""
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 from bridge.lockstep import Lockstep
@@ -19,6 +23,42 @@ CYCLE_SIZE = 32
 CYCLE_REDUCED = {'ngf': 16, 'ndf': 16, 'n_blocks': 2, 'pool_size': 2}
 N_IMAGES = 2000
 BATCH_SIZE = {'dcgan': 16}  # the GANs' default 8
+
+
+@dataclass(frozen=True)
+class Training:
+    """A model's own lock-step driver, ``run(dtype, steps, twin=False)`` (in
+    its test file: its inputs, weights and batches), which yields after each
+    step [loss difference, drift of every parameter and BN statistic] and,
+    with ``twin``, the drift of a float64 Chainer run from the same start;
+    and the steps and tolerances its runs are held to."""
+    run: Callable
+    float64_steps: int
+    float64_loss_tolerance: float
+    float64_printed: tuple
+    float32_steps: int
+    float32_printed: tuple
+    float32_twin: bool = True  # False: the float32 run is only checked finite
+
+
+def _training():
+    from parity_tests import test_acgan, test_cgan, test_cyclegan, test_gan
+    twenty, ten = (1, 10, 20), (1, 5, 10)
+    return {
+        'gan': Training(test_gan.run, 20, 1e-9, twenty, 10, ten, float32_twin=False),
+        'cgan': Training(test_cgan.run, 20, 1e-8, twenty, 10, ten),
+        'acgan': Training(test_acgan.run, 20, 1e-9, twenty, 10, ten),
+        'cyclegan-blog': Training(functools.partial(test_cyclegan.run, 'blog'), 20, 1e-9, twenty, 10, ten),
+        'cyclegan-paper': Training(functools.partial(test_cyclegan.run, 'paper'), 6, 1e-9, (1, 2, 3, 4, 5, 6),
+                                   4, (1, 2, 4)),
+    }
+
+
+TRAINING = _training()
+# The one-step tests on the models' own batches: losses, then parameters and BN statistics.
+ONE_STEP_TOLERANCES = 1e-12, 1e-11
+# Every float64 trajectory: parameters and BN statistics after its last step.
+TRAJECTORY_PARAMETER_TOLERANCE = 1e-9
 
 
 def networks(framework, model, preset, name):

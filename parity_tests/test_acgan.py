@@ -202,31 +202,3 @@ def run(dtype, steps, seed=0, twin=False):
                          dropout=masks64)
             row.append(max(chainer_drift(c_gen, gen64), chainer_drift(c_dis, dis64)))
         yield row
-
-
-def test_one_training_step_matches_float64():
-    (loss_diff, drift), = run('float64', 1)
-    check('losses of one step (float64)', loss_diff, 1e-12)
-    check('parameters and BN statistics after one step (float64)', drift, 1e-11)
-
-
-def test_20_step_trajectory_float64():
-    rows = list(run('float64', 20))
-    for k in (1, 10, 20):
-        print(f'step {k}: loss diff {rows[k - 1][0]:.2e}, parameter/statistics drift {rows[k - 1][1]:.2e}')
-    check('losses over 20 steps (float64)', max(r[0] for r in rows), 1e-9)
-    check('parameters and BN statistics after 20 steps (float64)', rows[-1][1], 1e-9)
-
-
-def test_10_step_float32_drift_is_no_larger_than_chainers_own_float32_rounding():
-    """Float32 training is chaotic: the biases just before a BN layer have a
-    zero true gradient, and Adam turns their rounding noise into steps that
-    differ between runs. The bound, as for DCGAN: the port stays about as close
-    to Chainer as Chainer in float32 stays to Chainer in float64."""
-    rows = list(run('float32', 10, twin=True))
-    for k in (1, 5, 10):
-        loss_diff, port, own = rows[k - 1]
-        print(f'step {k}: PyTorch f32 vs Chainer f32 drift {port:.2e}, '
-              f'Chainer f32 vs Chainer f64 drift {own:.2e}, loss diff {loss_diff:.2e}')
-        assert port <= 3 * own + 1e-6
-    check('losses at step 1 (float32)', rows[0][0], 1e-5)

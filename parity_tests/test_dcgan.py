@@ -144,14 +144,6 @@ def lockstep(dtype, batch_size=16, gpu=None):
     return Lockstep(config, images[:2000])
 
 
-def test_one_training_step_matches_float64():
-    run = lockstep('float64')
-    row = run.step()
-    check('losses after one step (float64)', row['loss_diff'], 1e-12)
-    check('parameters after one step (float64)', row['param_drift'], 1e-11)
-    check('BN running statistics after one step (float64)', run.bn_statistics_drift(), 1e-12)
-
-
 def test_100_step_trajectory_float64():
     run = lockstep('float64')
     rows = [run.step() for _ in range(100)]

@@ -229,30 +229,6 @@ def run(dtype, steps, seed=0):
         yield loss_diff, max(param_drift(c_gen, t_gen), param_drift(c_dis, t_dis))
 
 
-def test_one_training_step_matches_float64():
-    (loss_diff, drift), = run('float64', 1)
-    check('losses of one step (float64)', loss_diff, 1e-12)
-    check('parameters after one step (float64)', drift, 1e-11)
-
-
-def test_20_step_trajectory_float64():
-    rows = list(run('float64', 20))
-    for k in (1, 10, 20):
-        print(f'step {k}: loss diff {rows[k - 1][0]:.2e}, parameter drift {rows[k - 1][1]:.2e}')
-    check('losses over 20 steps (float64)', max(r[0] for r in rows), 1e-9)
-    check('parameters after 20 steps (float64)', rows[-1][1], 1e-9)
-
-
-def test_10_step_trajectory_float32_drift():
-    """Float32 rounding differs between the frameworks; the drift is printed
-    (Adam moves each weight by at most ~lr = 2e-4 a step)."""
-    rows = list(run('float32', 10))
-    for k in (1, 5, 10):
-        print(f'step {k} (float32): loss diff {rows[k - 1][0]:.2e}, parameter drift {rows[k - 1][1]:.2e}')
-    check('losses at step 1 (float32)', rows[0][0], 1e-5)
-    assert all(np.isfinite(r).all() for r in rows)
-
-
 class PostGenerator(nn.Module):
     """The post's classes, typed again: only ``model`` and a reshape."""
 
