@@ -4,7 +4,7 @@ read from the checkpoint's suffix."""
 import numpy as np
 
 from gan_common.checkpoints import framework_of, single_generator_error
-from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec
+from gan_common.devices import chainer_device_spec, parse_device, require_gpu, torch_device_spec
 from gan_common.errors import UserError
 from gan_common.recipes import cycle_labels
 from gan_common.streams import RandomStream
@@ -17,6 +17,7 @@ class TrainedNetworks:
 
     def __init__(self, path, device='cpu'):
         gpu = parse_device(device)
+        require_gpu(gpu, (framework_of(path),))
         if framework_of(path) == 'chainer':
             from chainer_impl.checkpoint import load_named_networks
             from chainer_impl.models import MODULES

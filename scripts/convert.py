@@ -7,7 +7,6 @@ other framework with `train.py --resume-from DST`.
 Example: python scripts/convert.py runs/dcgan-chainer-quick/snapshot_iter_1500.npz dcgan.pt
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_common.checkpoints import framework_of  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
-from gan_common.files import ensure_writable_dir  # noqa: E402
+from gan_common.files import check_new_file  # noqa: E402
 
 
 def build_parser():
@@ -32,7 +31,7 @@ def main(argv=None):
     source, target = framework_of(args.src), framework_of(args.dst)
     if source == target:
         raise UserError(f'{args.src} and {args.dst} are both {source} files; give the other suffix to DST')
-    ensure_writable_dir(os.path.dirname(os.path.abspath(args.dst)))
+    check_new_file(args.dst, 'DST')
     from bridge.convert import chainer_to_torch_checkpoint, torch_to_chainer_checkpoint
     convert = chainer_to_torch_checkpoint if source == 'chainer' else torch_to_chainer_checkpoint
     convert(args.src, args.dst, args.model)

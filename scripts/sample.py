@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 
 from bridge.generation import TrainedGenerator  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
-from gan_common.files import atomic_path, ensure_writable_dir  # noqa: E402
+from gan_common.cli import check_seed  # noqa: E402
+from gan_common.files import atomic_path, check_new_file, ensure_writable_dir  # noqa: E402
 from gan_common.images import save_grid  # noqa: E402
 from gan_common.recipes import N_CLASSES  # noqa: E402
 
@@ -48,8 +49,10 @@ def main(argv=None):
         raise UserError(f'--out {args.out}: use a .png (grid) or .npz (arrays) file name')
     if args.label is not None and not 0 <= args.label < N_CLASSES:
         raise UserError(f'--class {args.label} is out of range; classes are 0-{N_CLASSES - 1}')
-    ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
+    check_seed(args.seed)
+    check_new_file(args.out)
     images, labels = TrainedGenerator(args.checkpoint, args.device).sample(args.n, args.seed, args.label)
+    ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
     if suffix == '.png':
         cycling = labels is not None and args.label is None
         save_grid(images, args.out, cols=N_CLASSES if cycling else None, scale=2)

@@ -18,7 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gan_common.cli import add_model_arguments, load_training_data, make_config, positive  # noqa: E402
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of  # noqa: E402
 from gan_common.errors import UserError, exit_on_user_error  # noqa: E402
-from gan_common.rundir import create_run_dir  # noqa: E402
+from gan_common.rundir import RunDir  # noqa: E402
+from gan_common.streams import RandomStream  # noqa: E402
+from gan_common.training import check_length, check_resumable, resume_source  # noqa: E402
+
+SUFFIX = {'chainer': '.npz', 'torch': '.pt'}
 
 
 def build_parser():
@@ -46,7 +50,7 @@ def build_parser():
 
 
 def make_train_config(args):
-    config = make_config(args, args.dtype)
+    config = make_config(args, args.dtype, frameworks=(args.framework,))
     config.update(framework=args.framework, progress=not args.no_progress)
     for key in ('log_every', 'sample_every', 'snapshot_every'):
         value = getattr(args, key)
@@ -70,6 +74,30 @@ def set_length(config):
         config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
 
 
+def framework_module(args):
+    """The framework's ``training`` module and ``MODULES``."""
+    if args.framework == 'chainer':
+        from chainer_impl import models, training
+    else:
+        import torch
+        if args.threads is not None:
+            torch.set_num_threads(positive('threads', args.threads))
+        from torch_impl import models, training
+    return training, models.MODULES
+
+
+def read_start(training, args, config, out):
+    """(path, state) of the checkpoint to continue, checked against the
+    command line, or None for a fresh start."""
+    source = resume_source(out, args.resume, args.resume_from, SUFFIX[args.framework])
+    if source is None:
+        return None
+    state, then, iteration = training.read_start(source, config['model'])
+    check_resumable(then, config, source)
+    check_length(iteration, config['iterations'], source)
+    return source, state, iteration
+
+
 @exit_on_user_error
 def main(argv=None):
     args = build_parser().parse_args(argv)
@@ -80,15 +108,19 @@ def main(argv=None):
     out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{config["preset"]}')
     images, labels = load_training_data(config, args.data_dir)
     set_length(config)
-    create_run_dir(out, config, resume=args.resume)
-    if args.framework == 'chainer':
-        from chainer_impl.training import train
-    else:
-        import torch
-        if args.threads is not None:
-            torch.set_num_threads(positive('threads', args.threads))
-        from torch_impl.training import train
-    train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
+    training, modules = framework_module(args)
+    modules[args.model].RECIPE.batches(images, config, RandomStream(config['seed']))  # refuses a too-large batch
+    start = read_start(training, args, config, out)
+    if start is not None and start[2] == config['iterations']:
+        print(f'{start[0]} is already at iteration {start[2]} of {config["iterations"]}; nothing to train')
+        return
+    run = RunDir(out, config, resume=args.resume)
+    try:
+        training.train(config, images, out, start=None if start is None else start[:2], labels=labels)
+    except BaseException:
+        run.discard()  # a run that died before its first snapshot leaves nothing behind
+        raise
+    run.close()
     print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
 
 
