@@ -176,7 +176,7 @@ def build_trainer(module, networks, images, config, run_dir, device, labels=None
     trainer = training.Trainer(updater, stop, out=run_dir)
     every = lambda key: (config[key], 'iteration')  # noqa: E731
     fixed = recipe.fixed(images, config)
-    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename='chainer_log.json'))
+    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename=None))  # log.jsonl is the log
     trainer.extend(JsonlLog(run_dir), trigger=every('log_every'))
     trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN, writer=SnapshotWriter()),
                    trigger=every('snapshot_every'), name='snapshot')

@@ -13,7 +13,7 @@ from gan_common.files import append_line, atomic_path, ensure_writable_dir, remo
 
 LOCK_NAME = '.lock'
 SNAPSHOT_GLOB = 'snapshot_iter_*'
-WRITTEN_BY_A_RUN = ('config.json', 'log.jsonl', 'loss.png', 'chainer_log.json', LOCK_NAME)
+WRITTEN_BY_A_RUN = ('config.json', 'log.jsonl', 'loss.png', LOCK_NAME)
 
 
 class RunDir:
