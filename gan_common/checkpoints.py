@@ -70,7 +70,7 @@ def check_meta(meta, path, framework, model=None):
         raise UserError(f'{path} holds no model description; it was not written by this project')
     if meta['framework'] != framework:
         raise UserError(f'{path} is a {FRAMEWORK_NAME.get(meta["framework"], meta["framework"])} checkpoint '
-                        f'stored as {FRAMEWORK_NAME[framework]}; convert it with scripts/convert.py')
+                        f'stored as {FRAMEWORK_NAME[framework]}; convert it with `ganport convert`')
     if meta['model'] not in MODELS:
         raise UserError(f'{path} is a checkpoint of an unknown model {meta["model"]!r}; '
                         f'this project trains {", ".join(MODELS)}')
@@ -102,4 +102,4 @@ def first_line(error):
 
 def single_generator_error(path, meta):
     return UserError(f'{path} is a {meta["model"]} checkpoint, which has two generators and no noise input; '
-                     'translate images with scripts/translate.py instead')
+                     'translate images with `ganport translate` instead')

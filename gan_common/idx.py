@@ -1,7 +1,7 @@
 """IDX datasets (MNIST, Fashion-MNIST): find, verify, read and download them.
 
 Every problem a user can fix ends in a one-line ``UserError`` that names the
-file and says what to do. Command line: ``python scripts/download.py --help``.
+file and says what to do. Command line: ``ganport download --help``.
 """
 import gzip
 import hashlib
@@ -22,7 +22,13 @@ from tqdm import tqdm
 from gan_common.errors import UserError
 from gan_common.files import atomic_path
 
-REPO_DATA_DIR = Path(__file__).resolve().parent.parent / 'data'
+# MNIST and the classifiers' weights: the checkout's data/, which an install
+# copies to gan_common/data/ (setup.cfg).
+_INSTALLED_DATA_DIR = Path(__file__).resolve().parent / 'data'
+SHIPPED_DATA_DIR = _INSTALLED_DATA_DIR if _INSTALLED_DATA_DIR.is_dir() else Path(__file__).resolve().parent.parent / 'data'
+CACHE_DATA_DIR = Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'ganport'
+# Downloads go into the checkout's data/, or for an install into the user's cache.
+DOWNLOAD_DIR = CACHE_DATA_DIR if SHIPPED_DATA_DIR == _INSTALLED_DATA_DIR else SHIPPED_DATA_DIR
 DATA_DIR_ENV = 'GAN_DATA_DIR'
 TIMEOUT_S = 30
 CHUNK_BYTES = 1 << 20
@@ -81,7 +87,7 @@ def get_dataset(name):
 
 
 def _fix(name):
-    return f'get a good copy with `python scripts/download.py {name}` or pass --data-dir DIR'
+    return f'get a good copy with `ganport download {name}` or pass --data-dir DIR'
 
 
 def _bad(path, problem, fix):
@@ -162,14 +168,16 @@ def load_idx_dataset(name, split='train', data_dir=None, verify=True):
 def candidate_dirs(name, data_dir=None):
     """Where dataset ``name`` may be: only in ``data_dir`` when one is named
     (a folder the user names and that lacks the data is an error, not a cue to
-    look elsewhere); otherwise $GAN_DATA_DIR, then the repo's data/<name>. Each
-    base is either that folder or a parent holding ``<name>/``."""
+    look elsewhere); otherwise $GAN_DATA_DIR, then <name>/ in the shipped data
+    (the checkout's data/) and in the download cache. Each base is either
+    that folder or a parent holding ``<name>/``."""
     if data_dir:
         if not Path(data_dir).is_dir():
             raise UserError(f'--data-dir {data_dir} does not exist; pass the folder that holds the dataset')
         return [Path(data_dir), Path(data_dir) / name]
     base = os.environ.get(DATA_DIR_ENV)
-    return ([Path(base), Path(base) / name] if base else []) + [REPO_DATA_DIR / name]
+    candidates = [Path(base), Path(base) / name] if base else []
+    return candidates + list(dict.fromkeys([SHIPPED_DATA_DIR / name, CACHE_DATA_DIR / name]))
 
 
 def find_dataset_dir(name, data_dir=None):
@@ -183,7 +191,7 @@ def find_dataset_dir(name, data_dir=None):
                 raise UserError(f'{directory} lacks {", ".join(missing)} of {name}; {_fix(name)}')
             return directory
     raise UserError(f'{name} files not found (looked in {", ".join(map(str, candidates))}); '
-                    f'run `python scripts/download.py {name}`, or pass --data-dir DIR or set '
+                    f'run `ganport download {name}`, or pass --data-dir DIR or set '
                     f'{DATA_DIR_ENV}=DIR where DIR holds the .gz files or a {name}/ folder of them')
 
 

@@ -1,6 +1,6 @@
 """How a model is trained, framework-free: each model module (Chainer and
 PyTorch alike) declares one ``Recipe``, and the one Chainer updater, the one
-PyTorch trainer, ``bridge.lockstep`` and ``scripts/sample.py`` consult it.
+PyTorch trainer, ``bridge.lockstep`` and ``ganport sample`` consult it.
 
 A recipe says how one iteration's inputs are drawn from the shared
 ``RandomStream`` (real examples by epoch permutation or with replacement;

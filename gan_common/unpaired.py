@@ -114,7 +114,7 @@ def find_unpaired_dir(dataset, data_dir=None):
     for directory in candidates:
         if (directory / 'trainA').is_dir() or (directory / 'trainB').is_dir():
             return directory
-    known = f'`python scripts/download.py {dataset}`, or ' if dataset in DOWNLOADS else ''
+    known = f'`ganport download {dataset}`, or ' if dataset in DOWNLOADS else ''
     raise UserError(f'no unpaired dataset {dataset!r} (looked for trainA/ trainB/ in '
                     f'{", ".join(dict.fromkeys(map(str, candidates)))}); run {known}pass --dataset DIR '
                     'naming a folder that holds trainA/ and trainB/')
@@ -232,5 +232,5 @@ def check_unpaired(name, data_dir=None):
     try:
         _check_counts(name, counts)
     except _AttemptFailed as failure:
-        raise UserError(f'{root}: {failure}; download it again with `python scripts/download.py {name}`') from None
+        raise UserError(f'{root}: {failure}; download it again with `ganport download {name}`') from None
     return root, counts

@@ -1,5 +1,5 @@
-"""Running the project's scripts as a user would, in a subprocess; a local
-HTTP server for the download tests; comparing training snapshots."""
+"""Running the project's scripts as a user would, in a subprocess; where the
+datasets the repository does not ship are; a local HTTP server for the download tests; comparing training snapshots."""
 import contextlib
 import functools
 import http.server
@@ -10,16 +10,38 @@ import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Datasets the repository does not ship (Fashion-MNIST, horse2zebra-mini) are
+# read from the data kept beside the checkout, as CI has it; $GANPORT_TEST_DATA
+# names another folder. A test that needs one is marked
+# ``@pytest.mark.shared_data(NAME)`` and skips, saying so, where it is absent
+# (tests/conftest.py), as on a bare clone.
+SHARED_DATA_ENV = 'GANPORT_TEST_DATA'
+SHARED_DATA = Path(os.environ.get(SHARED_DATA_ENV) or REPO.parent / 'shared' / 'data')
+
+
+def missing_shared_data(name):
+    """Why a test needing dataset ``name`` cannot run here, or None when it can."""
+    if (SHARED_DATA / name).is_dir():
+        return None
+    return (f'needs {name}, which the repository does not ship: {SHARED_DATA / name} does not exist '
+            f'(set ${SHARED_DATA_ENV} to a folder holding {name}/)')
 
 
 def run_script(name, *args, check=True):
     """Run ``scripts/NAME`` with ``args``; return the CompletedProcess."""
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env = checkout_env(PYTHONWARNINGS='ignore')
     result = subprocess.run([sys.executable, str(REPO / 'scripts' / name), *map(str, args)],
                             capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f'{name} {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}')
     return result
+
+
+def checkout_env(**extra):
+    """The environment with this checkout first on PYTHONPATH, so that a
+    subprocess runs the code under test, whatever else is installed."""
+    paths = [str(REPO), *filter(None, [os.environ.get('PYTHONPATH')])]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), **extra)
 
 
 def assert_one_line_error(result, *fragments):

@@ -9,13 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.helpers import REPO, assert_one_line_error, run_script
+from tests.helpers import SHARED_DATA, assert_one_line_error, run_script
 
-MINI = REPO.parent / 'shared' / 'data' / 'horse2zebra-mini'
+MINI = SHARED_DATA / 'horse2zebra-mini'
 SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
 LOSSES = ['loss_gen', 'loss_dis_a', 'loss_dis_b', 'loss_cycle']
 NETWORKS = ['gen_ab', 'gen_ba', 'dis_a', 'dis_b']
-pytestmark = pytest.mark.skipif(not MINI.is_dir(), reason='shared horse2zebra-mini not present')
+pytestmark = pytest.mark.shared_data('horse2zebra-mini')
 
 
 def train(framework, out, *extra, preset='blog'):
@@ -146,7 +146,7 @@ def test_translate_errors_are_one_line(runs, tmp_path):
 
 def test_sample_refuses_a_cyclegan_checkpoint(runs, tmp_path):
     result = run_script('sample.py', runs('torch') / 'snapshot_iter_4.pt', '--out', tmp_path / 'x.png', check=False)
-    assert_one_line_error(result, 'cyclegan checkpoint', 'translate.py')
+    assert_one_line_error(result, 'cyclegan checkpoint', 'ganport translate')
 
 
 # ---------------------------------------------------------------- errors and comparison

@@ -144,7 +144,7 @@ def test_checkpoint_of_the_other_framework_or_model(chainer_run, tmp_path):
                           'misnamed.pt', 'not a readable PyTorch checkpoint')
     assert_one_line_error(run_script('train.py', *TINY, '--framework', 'torch', '--iterations', '7',
                                      '--resume-from', snapshot, '--out', tmp_path / 'r', check=False),
-                          'is a Chainer checkpoint', 'convert.py')
+                          'is a Chainer checkpoint', 'ganport convert')
     assert_one_line_error(run_script('convert.py', snapshot, tmp_path / 'x.pt', '--model', 'gan', check=False),
                           'is a dcgan checkpoint, not gan')
     assert not (tmp_path / 'x.pt').exists()

@@ -12,7 +12,7 @@ import pytest
 
 from gan_common import idx
 from gan_common.errors import UserError
-from tests.helpers import leftovers, serve_folder
+from tests.helpers import checkout_env, leftovers, serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
 MNIST_DIR = REPO / 'data' / 'mnist'
@@ -116,7 +116,7 @@ def test_skips_valid_files_and_replaces_bad_ones(server_root, tmp_path):
 
 def run_download(*args):
     return subprocess.run([sys.executable, str(REPO / 'scripts' / 'download.py'), *args],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=checkout_env())
 
 
 def test_cli_downloads_real_mnist_from_local_mirror(server_root, tmp_path):

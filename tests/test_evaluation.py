@@ -10,15 +10,16 @@ import pytest
 
 from gan_common.datasets import load_images
 from gan_common.errors import UserError
-from tests.helpers import REPO, assert_one_line_error, run_script
+from tests.helpers import SHARED_DATA, assert_one_line_error, run_script
 from torch_impl import classifier, evaluation
 
-FASHION_DIR = REPO.parent / 'shared' / 'data'
 TINY = ['--batch-size', '8', '--log-every', '1', '--sample-every', '2', '--snapshot-every', '2',
         '--iterations', '2', '--no-progress']
 
 
-@pytest.mark.parametrize('dataset, data_dir', [('mnist', None), ('fashion-mnist', FASHION_DIR)])
+@pytest.mark.parametrize('dataset, data_dir', [
+    ('mnist', None),
+    pytest.param('fashion-mnist', SHARED_DATA, marks=pytest.mark.shared_data('fashion-mnist'))])
 def test_committed_classifier_reaches_its_test_accuracy(dataset, data_dir):
     model = classifier.load(dataset)
     accuracy = classifier.test_accuracy(model, dataset, data_dir)

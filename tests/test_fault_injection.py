@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from gan_common.checkpoints import CHECKSUM_KEY
-from tests.helpers import REPO, leftovers
+from tests.helpers import REPO, checkout_env, leftovers
 
 KILLS = 3
 ITERATIONS = 6
@@ -48,7 +48,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 
 
 def train(framework, out, *extra, kill=None):
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env = checkout_env(PYTHONWARNINGS='ignore')
     command = [sys.executable, str(REPO / 'scripts' / 'train.py'), *ARGS, '--framework', framework, '--out', str(out),
                *extra]
     if kill is not None:

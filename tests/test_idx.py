@@ -11,10 +11,9 @@ import pytest
 
 from gan_common import idx
 from gan_common.errors import UserError
+from tests.helpers import REPO, SHARED_DATA
 
-REPO = Path(__file__).resolve().parent.parent
 MNIST_DIR = REPO / 'data' / 'mnist'
-SHARED_DATA = REPO.parent / 'shared' / 'data'
 MNIST_TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
@@ -71,9 +70,8 @@ def test_mnist_test_split():
     assert labels.max() == 9
 
 
+@pytest.mark.shared_data('fashion-mnist')
 def test_fashion_mnist_from_parent_data_dir():
-    if not (SHARED_DATA / 'fashion-mnist').is_dir():
-        pytest.skip(f'Fashion-MNIST not present in {SHARED_DATA}')
     images, labels = idx.load_idx_dataset('fashion-mnist', 'test', data_dir=SHARED_DATA)
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [1000] * 10
@@ -101,13 +99,15 @@ def test_find_prefers_data_dir_then_env_then_repo(tmp_path, monkeypatch, mnist_c
 
 
 def test_find_reports_where_it_looked(tmp_path, monkeypatch):
-    monkeypatch.setattr(idx, 'REPO_DATA_DIR', tmp_path / 'repo-data')
+    monkeypatch.setattr(idx, 'SHIPPED_DATA_DIR', tmp_path / 'repo-data')
+    monkeypatch.setattr(idx, 'CACHE_DATA_DIR', tmp_path / 'cache')
     with pytest.raises(UserError) as error:
         idx.find_dataset_dir('mnist')
     message = str(error.value)
     assert '\n' not in message
-    assert str(tmp_path / 'repo-data' / 'mnist') in message
-    assert 'scripts/download.py mnist' in message and '--data-dir' in message
+    for looked_in in (tmp_path / 'repo-data' / 'mnist', tmp_path / 'cache' / 'mnist'):
+        assert str(looked_in) in message
+    assert 'ganport download mnist' in message and '--data-dir' in message
 
 
 def test_a_named_data_dir_without_the_data_is_an_error_not_a_fallback(tmp_path):
@@ -199,7 +199,7 @@ def test_wrong_checksum_names_file_md5s_and_fix(mnist_copy):
     message = str(error.value)
     assert 'd53e105ee54ea40749a09fcbcd1e9432' in message  # expected
     assert idx.md5_of(labels) in message  # actual
-    assert 'scripts/download.py mnist' in message
+    assert 'ganport download mnist' in message
 
 
 def test_verify_false_still_reads_contents(mnist_copy):

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers import REPO, assert_one_line_error, run_script, snapshot_weight_difference
+from tests.helpers import SHARED_DATA, assert_one_line_error, run_script, snapshot_weight_difference
 
 MODELS = ['gan', 'cgan', 'acgan']
 FRAMEWORKS = ['chainer', 'torch']
 SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
 LOSSES = {'gan': ['loss_gen', 'loss_dis'], 'acgan': ['loss_gen', 'loss_dis'],
           'cgan': ['loss_gen', 'loss_dis_real', 'loss_dis_fake']}
-FASHION = REPO.parent / 'shared' / 'data' / 'fashion-mnist'
+FASHION = SHARED_DATA / 'fashion-mnist'
 
 
 def tiny(model, framework):
@@ -84,9 +84,8 @@ def test_resume_continues_exactly(straight, tmp_path, model, framework):
     assert [[e[k] for k in LOSSES[model]] for e in log] == [[e[k] for k in LOSSES[model]] for e in straight_log]
 
 
+@pytest.mark.shared_data('fashion-mnist')
 def test_acgan_on_fashion_mnist_with_a_class_filter(tmp_path):
-    if not FASHION.is_dir():
-        pytest.skip(f'{FASHION} not present')
     out = tmp_path / 'run'
     train('acgan', 'torch', out, '--iterations', '2', '--dataset', 'fashion-mnist', '--data-dir', FASHION,
           '--digits', '3,5')

@@ -12,9 +12,9 @@ from gan_common import cycle, unpaired
 from gan_common.errors import UserError
 from gan_common.streams import RandomStream
 from gan_common.training import learning_rate_factor
-from tests.helpers import REPO, assert_one_line_error, leftovers, run_script, serve_folder
+from tests.helpers import SHARED_DATA, assert_one_line_error, leftovers, run_script, serve_folder
 
-MINI = REPO.parent / 'shared' / 'data' / 'horse2zebra-mini'
+MINI = SHARED_DATA / 'horse2zebra-mini'
 
 
 def write_image(path, size=(20, 12), mode='RGB', value=100):
@@ -33,7 +33,7 @@ def make_dataset(root, counts=(3, 2, 1, 1), size=(20, 12)):
 
 
 # ---------------------------------------------------------------- reading
-@pytest.mark.skipif(not MINI.is_dir(), reason='shared horse2zebra-mini not present')
+@pytest.mark.shared_data('horse2zebra-mini')
 def test_reads_the_shared_horse2zebra_mini():
     data = unpaired.load_unpaired(str(MINI), load_size=64)
     assert data.a.shape == (2, 3, 64, 64) and data.b.shape == (2, 3, 64, 64)

@@ -19,9 +19,10 @@ from tqdm import tqdm
 from gan_common.datasets import load_images
 from gan_common.errors import UserError
 from gan_common.files import atomic_path
+from gan_common.idx import SHIPPED_DATA_DIR
 from gan_common.streams import EpochBatches, RandomStream
 
-WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data', 'classifiers')
+WEIGHTS_DIR = str(SHIPPED_DATA_DIR / 'classifiers')
 CHECKSUMS = os.path.join(WEIGHTS_DIR, 'SHA256SUMS')
 DATASETS = {  # name -> (epochs, learning-rate decay per epoch, the test accuracy it must reach)
     'mnist': (5, 0.7, 0.990),
@@ -127,7 +128,7 @@ def load(dataset, data_dir=None, progress=True):
     check_dataset(dataset)
     path = weights_path(dataset)
     if not os.path.exists(path):
-        print(f'{path} is missing; training it (scripts/train_classifier.py --dataset {dataset})')
+        print(f'{path} is missing; training it (ganport train-classifier --dataset {dataset})')
         model, accuracy = train(dataset, data_dir, progress=progress)
         save(model, dataset)
         print(f'classifier test accuracy {accuracy:.4f}; its SHA-256 is now in {CHECKSUMS}')
@@ -136,7 +137,7 @@ def load(dataset, data_dir=None, progress=True):
     if expected is not None and sha256_of(path) != expected:
         raise UserError(f'{path} does not match its SHA-256 in {CHECKSUMS}; restore it with '
                         f'`git checkout -- {os.path.relpath(path)}` or rebuild it with '
-                        f'python scripts/train_classifier.py --dataset {dataset}')
+                        f'ganport train-classifier --dataset {dataset}')
     model = Classifier()
     model.load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
     return model.eval()

@@ -1,0 +1,5 @@
+import sys
+
+from ganport.cli import main
+
+sys.exit(main())
