@@ -1,7 +1,10 @@
 """What happens when things go wrong: bad input ends in one line and leaves
 nothing behind, resume checks what it resumes, damaged checkpoints are
 refused, a run directory has one writer, a dead run stops."""
+import contextlib
 import fcntl
+import importlib
+import io
 import json
 import os
 import pickle
@@ -15,15 +18,33 @@ import torch
 from gan_common import training
 from gan_common.checkpoints import CHECKSUM_KEY
 from gan_common.errors import UserError
-from tests.helpers import REPO, assert_one_line_error, leftovers, run_script
+from tests.helpers import REPO, assert_one_line_error, checkout_env, leftovers
 
 TINY = ['--model', 'dcgan', '--preset', 'quick', '--batch-size', '8', '--log-every', '1',
         '--sample-every', '2', '--snapshot-every', '2', '--no-progress']
 SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
 
 
+def run_command(name, *args, check=True):
+    """``ganport NAME ARGS`` in this process (quicker than a subprocess: the
+    frameworks are imported once); a CompletedProcess as ``run_script`` returns."""
+    command = importlib.import_module(f'ganport.commands.{name}')
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            command.main(argv)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+    result = subprocess.CompletedProcess([name, *argv], code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f'{name} {argv} failed ({code}):\n{result.stdout}\n{result.stderr}')
+    return result
+
+
 def train(framework, out, *extra, check=True):
-    return run_script('train.py', *TINY, '--framework', framework, '--out', out, *extra, check=check)
+    return run_command('train', *TINY, '--framework', framework, '--out', out, *extra, check=check)
 
 
 @pytest.fixture(scope='module')
@@ -70,6 +91,16 @@ def test_a_run_that_fails_before_its_first_snapshot_leaves_nothing(framework, tm
     assert (out / f'snapshot_iter_2.{SUFFIX[framework]}').exists()
 
 
+def test_a_chainer_nan_prints_no_numpy_warnings(tmp_path):
+    """D11: warnings shown, as a user sees them; the NaN is still one line."""
+    env = checkout_env()
+    env.pop('PYTHONWARNINGS', None)
+    result = subprocess.run([sys.executable, str(REPO / 'scripts' / 'train.py'), *TINY, '--framework', 'chainer',
+                             '--iterations', '3', '--learning-rate', '1e30', '--out', str(tmp_path / 'run')],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    assert_one_line_error(result, 'loss became NaN/inf at iteration')
+
+
 def test_a_failed_run_in_an_existing_folder_removes_only_what_it_made(tmp_path):
     (tmp_path / 'notes.txt').write_text('mine')
     result = train('torch', tmp_path, '--iterations', '3', '--learning-rate', '1e30', check=False)
@@ -79,7 +110,7 @@ def test_a_failed_run_in_an_existing_folder_removes_only_what_it_made(tmp_path):
 
 def test_a_nan_in_the_torch_gan_is_one_line_not_a_bce_traceback(tmp_path):
     """D11: BCELoss refuses a NaN probability before the loss can be checked."""
-    result = run_script('train.py', '--model', 'gan', '--preset', 'quick', '--framework', 'torch', '--batch-size', '8',
+    result = run_command('train', '--model', 'gan', '--preset', 'quick', '--framework', 'torch', '--batch-size', '8',
                         '--iterations', '5', '--learning-rate', '1e30', '--no-progress', '--out', tmp_path / 'run',
                         check=False)
     assert_one_line_error(result, 'the run died: the loss became NaN/inf at iteration', 'another --seed')
@@ -104,8 +135,8 @@ def test_flipped_bytes_are_refused_by_every_tool(runs, tmp_path, framework):
     broken = tmp_path / f'broken.{SUFFIX[framework]}'
     broken.write_bytes(bytes(data))
     other = 'pt' if framework == 'chainer' else 'npz'
-    for result in (run_script('sample.py', broken, '--out', tmp_path / 'x.png', check=False),
-                   run_script('convert.py', broken, tmp_path / f'x.{other}', check=False),
+    for result in (run_command('sample', broken, '--out', tmp_path / 'x.png', check=False),
+                   run_command('convert', broken, tmp_path / f'x.{other}', check=False),
                    train(framework, tmp_path / 'r', '--iterations', '6', '--resume-from', broken, check=False)):
         assert_one_line_error(result, 'broken')
     assert leftovers(tmp_path) == [broken.name]
@@ -123,7 +154,7 @@ def test_a_checkpoint_without_a_checksum_is_refused(runs, tmp_path):
     state = torch.load(snapshot(runs, 'torch'), weights_only=True)
     del state[CHECKSUM_KEY]
     torch.save(state, tmp_path / 'old.pt')
-    assert_one_line_error(run_script('sample.py', tmp_path / 'old.pt', '--out', tmp_path / 'x.png', check=False),
+    assert_one_line_error(run_command('sample', tmp_path / 'old.pt', '--out', tmp_path / 'x.png', check=False),
                           'carries no content checksum')
 
 
@@ -142,10 +173,10 @@ def test_pickles_are_refused_without_running_them(tmp_path):
     with open(tmp_path / 'evil.npz', 'wb') as f:
         np.savez(f, **{'updater/meta': np.array([Payload()], dtype=object)})
     for path in ('evil.pt', 'evil-zip.pt', 'evil.npz'):
-        line = assert_one_line_error(run_script('sample.py', tmp_path / path, '--out', tmp_path / 'x.png', check=False),
+        line = assert_one_line_error(run_command('sample', tmp_path / path, '--out', tmp_path / 'x.png', check=False),
                                      path)
         assert 'weights_only=False' not in line
-    result = run_script('evaluate.py', tmp_path / 'evil.npz', '--out', tmp_path / 'e', check=False)
+    result = run_command('evaluate', tmp_path / 'evil.npz', '--out', tmp_path / 'e', check=False)
     assert_one_line_error(result, 'evil.npz')
     assert not Payload.marker.exists()
 
@@ -160,7 +191,7 @@ def test_evaluate_refuses_unreadable_sample_files_in_one_line(tmp_path):
         (tmp_path / name).write_bytes(data)
     np.savez(tmp_path / 'objects.npz', images=np.array([None] * 20, dtype=object))
     for name in [*files, 'objects.npz']:
-        result = run_script('evaluate.py', tmp_path / name, '--out', tmp_path / 'e', check=False)
+        result = run_command('evaluate', tmp_path / name, '--out', tmp_path / 'e', check=False)
         assert_one_line_error(result, name)
         assert not (tmp_path / 'e').exists()
 
@@ -182,9 +213,9 @@ def test_incomplete_torch_checkpoints_are_one_line_in_every_tool(runs, tmp_path)
     for name, variant in damaged_torch_states(state):
         path = tmp_path / f'{name}.pt'
         save_checkpoint(variant, path)  # a valid checksum: the structure is what is wrong
-        for result in (run_script('sample.py', path, '--out', tmp_path / 'x.png', check=False),
-                       run_script('convert.py', path, tmp_path / 'x.npz', check=False),
-                       run_script('evaluate.py', path, '--out', tmp_path / 'e', check=False)):
+        for result in (run_command('sample', path, '--out', tmp_path / 'x.png', check=False),
+                       run_command('convert', path, tmp_path / 'x.npz', check=False),
+                       run_command('evaluate', path, '--out', tmp_path / 'e', check=False)):
             assert_one_line_error(result, name)
     assert sorted(leftovers(tmp_path)) == sorted(f'{name}.pt' for name, _ in damaged_torch_states(state))
 
@@ -202,8 +233,8 @@ def test_incomplete_chainer_snapshots_are_one_line_in_every_tool(runs, tmp_path)
     for name, variant in variants.items():
         path = tmp_path / f'{name}.npz'
         write_snapshot(path, variant)
-        for result in (run_script('sample.py', path, '--out', tmp_path / 'x.png', check=False),
-                       run_script('convert.py', path, tmp_path / 'x.pt', check=False),
+        for result in (run_command('sample', path, '--out', tmp_path / 'x.png', check=False),
+                       run_command('convert', path, tmp_path / 'x.pt', check=False),
                        train('chainer', tmp_path / 'r', '--iterations', '6', '--resume-from', path, check=False)):
             assert_one_line_error(result, name)
     assert sorted(leftovers(tmp_path)) == sorted(f'{name}.npz' for name in variants)
@@ -217,7 +248,7 @@ def test_resume_refuses_a_changed_setting_and_a_shorter_run(runs, tmp_path, fram
     for extra, setting in ((['--batch-size', '16'], 'batch_size'), (['--digits', '3'], 'classes'),
                            (['--seed', '1'], 'seed'), (['--dtype', 'float64'], 'dtype')):
         command = [*TINY, *extra, '--framework', framework, '--out', run, '--iterations', '6', '--resume']
-        assert_one_line_error(run_script('train.py', *command, check=False), setting, 'start a new run')
+        assert_one_line_error(run_command('train', *command, check=False), setting, 'start a new run')
     assert_one_line_error(train(framework, run, '--iterations', '3', '--resume', check=False),
                           'is at iteration 4, past --iterations 3')
     assert 'nothing to train' in train(framework, run, '--iterations', '4', '--resume').stdout
@@ -289,7 +320,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_partial_file(runs, tiny_disk, fra
     assert_one_line_error(result, 'cannot write', 'choose another location')
     assert leftovers(tiny_disk) == []
     other = 'pt' if framework == 'chainer' else 'npz'
-    assert_one_line_error(run_script('convert.py', snapshot(runs, framework), tiny_disk / f'x.{other}', check=False),
+    assert_one_line_error(run_command('convert', snapshot(runs, framework), tiny_disk / f'x.{other}', check=False),
                           'cannot write')
     assert leftovers(tiny_disk) == []
 
@@ -299,14 +330,40 @@ def test_output_paths_and_lists_are_checked_before_anything_is_made(runs, tmp_pa
     checkpoint = snapshot(runs, 'torch')
     folder = tmp_path / 'folder'
     folder.mkdir()
-    assert_one_line_error(run_script('sample.py', checkpoint, '--out', folder, check=False), 'is a folder')
-    assert_one_line_error(run_script('sample.py', tmp_path / 'missing.pt', '--out', tmp_path / 'new' / 'x.png',
+    assert_one_line_error(run_command('sample', checkpoint, '--out', folder, check=False), 'is a folder')
+    assert_one_line_error(run_command('sample', tmp_path / 'missing.pt', '--out', tmp_path / 'new' / 'x.png',
                                      check=False), 'does not exist')
-    assert_one_line_error(run_script('sample.py', checkpoint, '--seed', '-1', '--out', tmp_path / 'x.png', check=False),
+    assert_one_line_error(run_command('sample', checkpoint, '--seed', '-1', '--out', tmp_path / 'x.png', check=False),
                           '--seed must be')
     assert_one_line_error(train('torch', tmp_path / 'r', '--iterations', '2', '--digits', ',', check=False),
                           'names no class')
     assert leftovers(tmp_path) == ['folder']
+
+
+# ---------------------------------------------------------------- D12, D13: image files
+def test_a_16_bit_grayscale_png_keeps_its_grey_levels(tmp_path):
+    from gan_common.unpaired import read_image
+    from PIL import Image
+    levels = (np.arange(16 * 16, dtype=np.uint32).reshape(16, 16) * 257).astype(np.uint16)
+    Image.fromarray(levels).save(tmp_path / 'deep.png')
+    with Image.open(tmp_path / 'deep.png') as image:
+        assert image.mode.startswith('I')
+    pixels = read_image(tmp_path / 'deep.png')
+    print('distinct grey levels', len(np.unique(pixels)), 'max |error|',
+          int(np.abs(pixels[0].astype(int) - levels // 257).max()))
+    assert pixels.shape == (3, 16, 16) and (pixels == pixels[:1]).all()
+    assert np.abs(pixels[0].astype(int) - levels // 257).max() <= 1
+
+
+@pytest.mark.parametrize('side', [12, 20])  # Pillow warns past MAX_IMAGE_PIXELS and refuses past twice that
+def test_a_decompression_bomb_is_refused_in_one_line(tmp_path, monkeypatch, side):
+    from gan_common.unpaired import read_image
+    from PIL import Image
+    Image.new('RGB', (side, side)).save(tmp_path / 'bomb.png')
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 100)
+    with pytest.raises(UserError, match='too many to decode safely') as error:
+        read_image(tmp_path / 'bomb.png')
+    assert '\n' not in str(error.value) and 'bomb.png' in str(error.value)
 
 
 # ---------------------------------------------------------------- the scaffolding both trainers share
