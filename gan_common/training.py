@@ -116,7 +116,7 @@ def check_finite(values, iteration, run_dir, suffix):
     networks themselves hold NaN/inf)."""
     if values is not None and all(math.isfinite(v) for v in values.values()):
         return
-    what = 'the weights' if values is None else ', '.join(f'{k} {v:.4g}' for k, v in values.items())
+    what = 'in the networks' if values is None else ', '.join(f'{k} {v:.4g}' for k, v in values.items())
     raise UserError(f'the run died: the loss became NaN/inf at iteration {iteration} ({what}); '
                     f'{last_good(run_dir, suffix, iteration)}; try another --seed, a lower --learning-rate '
                     'or another --preset')

@@ -69,8 +69,8 @@ class Trainer:
         try:
             losses = self.module.train_step(*[self.networks[n] for n in names], *[self.optimizers[n] for n in names],
                                             *to_torch_inputs(arrays, self.device), **self.step_kwargs)
-        except RuntimeError:  # e.g. BCELoss refuses a NaN probability before any loss is seen
-            if self.weights_are_finite():
+        except RuntimeError as error:  # BCELoss refuses a NaN probability before any loss is seen
+            if self.weights_are_finite() and 'between 0 and 1' not in str(error):
                 raise
             check_finite(None, self.iteration + 1, self.run_dir, SUFFIX)
         self.iteration += 1

@@ -39,13 +39,13 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.n <= 0:
         raise UserError(f'--n must be positive, got {args.n}')
+    check_new_file(args.out)
     suffix = os.path.splitext(args.out)[1]
     if suffix not in ('.png', '.npz'):
         raise UserError(f'--out {args.out}: use a .png (grid) or .npz (arrays) file name')
     if args.label is not None and not 0 <= args.label < N_CLASSES:
         raise UserError(f'--class {args.label} is out of range; classes are 0-{N_CLASSES - 1}')
     check_seed(args.seed)
-    check_new_file(args.out)
     images, labels = TrainedGenerator(args.checkpoint, args.device).sample(args.n, args.seed, args.label)
     ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
     if suffix == '.png':
