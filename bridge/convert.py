@@ -26,8 +26,9 @@ from gan_common.errors import UserError
 from gan_common.files import ensure_writable_dir
 from gan_common.keymap import torch_to_chainer_keys
 from gan_common.presets import adam_settings
-from torch_impl.checkpoint import build_named_networks, read_checkpoint, save_checkpoint
+from torch_impl.checkpoint import read_checkpoint, save_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
+from torch_impl.models import build_named_networks
 from torch_impl.optim import ChainerAdam
 
 
@@ -43,10 +44,23 @@ def refusing_incomplete(convert):
     return wrapper
 
 
+def converted_meta(meta, framework):
+    """The metadata of a checkpoint converted to ``framework``: it, and the
+    run's config in it, now name that framework."""
+    return dict(meta, framework=framework, config=dict(meta['config'], framework=framework))
+
+
+def refuse_imported(path, meta):
+    if 'imported' in meta:
+        raise UserError(f'{path} holds an imported network and no training state; import the original '
+                        f'{meta["imported"]["from"]} again with the other suffix instead')
+
+
 @refusing_incomplete
 def chainer_to_torch_checkpoint(src, dst, model=None):
     arrays, meta = read_snapshot(src, model)
-    meta = dict(meta, framework='torch')
+    refuse_imported(src, meta)
+    meta = converted_meta(meta, 'torch')
     missing = [key for key in (ITERATION_KEY, BATCHES_KEY) if key not in arrays]
     if missing:
         raise incomplete(src, ', '.join(missing))
@@ -103,7 +117,8 @@ def _torch_adam_state_dict(module, optimizer_arrays, meta, network):
 @refusing_incomplete
 def torch_to_chainer_checkpoint(src, dst, model=None):
     state = read_checkpoint(src, model)
-    meta = dict(state['meta'], framework='chainer')
+    refuse_imported(src, state['meta'])
+    meta = converted_meta(state['meta'], 'chainer')
     arrays = {META_KEY: np.array(json.dumps(meta)), ITERATION_KEY: np.array(state['iteration']),
               BATCHES_KEY: np.array(json.dumps(state['batches']))}
     for name, extras in state.get('extras', {}).items():
@@ -138,3 +153,7 @@ def _chainer_adam_arrays(module, optimizer_state, meta, network, prefix, epoch):
     arrays[prefix + 't'] = np.array(steps)
     arrays[prefix + 'epoch'] = np.array(epoch)  # Chainer's updater counts epochs on the optimizer too
     return arrays
+
+
+# the converter of a checkpoint, by its framework
+CONVERTERS = {'chainer': chainer_to_torch_checkpoint, 'torch': torch_to_chainer_checkpoint}

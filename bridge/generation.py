@@ -4,8 +4,10 @@ read from the checkpoint's suffix."""
 import numpy as np
 
 from gan_common.checkpoints import framework_of, single_generator_error
-from gan_common.devices import chainer_device_spec, parse_device, require_gpu, torch_device_spec
+from gan_common.devices import DEVICE_SPECS, parse_device, require_gpu
 from gan_common.errors import UserError
+from gan_common.frameworks import implementation
+from gan_common.models import declaration
 from gan_common.recipes import cycle_labels
 from gan_common.streams import RandomStream
 
@@ -16,23 +18,16 @@ class TrainedNetworks:
     test mode (BN running statistics), as NumPy."""
 
     def __init__(self, path, device='cpu'):
+        framework = framework_of(path)
         gpu = parse_device(device)
-        require_gpu(gpu, (framework_of(path),))
-        if framework_of(path) == 'chainer':
-            from chainer_impl.checkpoint import load_named_networks
-            from chainer_impl.models import MODULES
-            from chainer_impl.training import generate
-            self.meta, self.networks = load_named_networks(path, device=chainer_device_spec(gpu))
-        else:
-            from torch_impl.checkpoint import load_named_networks
-            from torch_impl.models import MODULES
-            from torch_impl.training import generate
-            self.meta, self.networks = load_named_networks(path, device=torch_device_spec(gpu))
+        require_gpu(gpu, (framework,))
+        self.meta, self.networks = implementation(framework, 'checkpoint').load_named_networks(
+            path, device=DEVICE_SPECS[framework](gpu))
         self.path = path
         self.model = self.meta['model']
         self.config = self.meta['config']
-        self.recipe = MODULES[self.model].RECIPE
-        self._generate = generate
+        self.recipe = declaration(self.model).RECIPE
+        self._generate = implementation(framework, 'training').generate
 
     def run(self, name, *inputs):
         return self._generate(self.networks[name], *inputs)

@@ -13,16 +13,14 @@ import chainer  # noqa: E402
 
 from bridge.transfer import chainer_to_torch, max_abs_diff, max_rel_diff, to_numpy
 from chainer_impl import checkpoint as chainer_checkpoint
-from chainer_impl.models import MODULES as CHAINER_MODULES
+from chainer_impl import models as chainer_models
 from chainer_impl.training import generate as chainer_generate
 from chainer_impl.training import to_chainer_inputs
-from gan_common.datasets import load_images
 from gan_common.keymap import chainer_to_torch_key
 from gan_common.presets import adam_settings
 from gan_common.recipes import cycle_labels
 from gan_common.streams import RandomStream
-from torch_impl import checkpoint as torch_checkpoint
-from torch_impl.models import MODULES as TORCH_MODULES
+from torch_impl import models as torch_models
 from torch_impl.training import generate as torch_generate
 from torch_impl.training import to_torch_inputs
 
@@ -33,18 +31,17 @@ class Lockstep:
     def __init__(self, config, images, labels=None):
         self.config = config
         self.images = images
-        self.chainer_module = CHAINER_MODULES[config['model']]
-        self.torch_module = TORCH_MODULES[config['model']]
+        self.chainer_module = chainer_models.MODULES[config['model']]
+        self.torch_module = torch_models.MODULES[config['model']]
         self.recipe = self.chainer_module.RECIPE
-        if self.recipe.conditional and labels is None:  # compare.py passes the images only
-            _, labels = load_images(config['dataset'], config.get('data_dir'), config['splits'],
-                                    config['classes'], config['scaling'], dtype=config['dtype'])
+        if self.recipe.conditional and labels is None:
+            raise ValueError(f"{config['model']} is conditional: pass the labels of its images")
         self.labels = labels
         self.chainer_device = chainer.get_device(config['chainer_device'])
         self.torch_device = torch.device(config['torch_device'])
         np.random.seed(config['seed'])
-        self.c_nets = chainer_checkpoint.build_named_networks(self._meta('chainer'), self.chainer_device)
-        self.t_nets = torch_checkpoint.build_named_networks(self._meta('torch'), self.torch_device)
+        self.c_nets = chainer_models.build_named_networks(self._meta('chainer'), self.chainer_device)
+        self.t_nets = torch_models.build_named_networks(self._meta('torch'), self.torch_device)
         names = self.recipe.networks
         for name in names:
             chainer_to_torch(self.c_nets[name], self.t_nets[name])
@@ -115,8 +112,9 @@ class Lockstep:
 
     def fixed_samples(self, seed):
         """The inputs of the side-by-side grids: noise (GANs) or test images (CycleGAN)."""
-        if 'gen' in self.recipe.networks:  # U(-1, 1) whatever the model's noise, as compare.py always drew it
-            return RandomStream(seed).uniform(-1.0, 1.0, (64, self.config['z_dim']), np.dtype(self.config['dtype'])), None
+        if 'gen' in self.recipe.networks:  # drawn as the model trains on it
+            z = self.recipe.draw_noise(RandomStream(seed), 64, self.config['z_dim'], np.dtype(self.config['dtype']))
+            return z, None
         return self.recipe.fixed(self.images, self.config)
 
     def samples(self, fixed):

@@ -33,15 +33,7 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
-from gan_common.recipes import Recipe
-
-Z_DIM = 100
-N_CLASSES = 10
-REAL, FAKE = 1, 0
-ADAM = {'alpha': 2e-4, 'beta1': 0.5}
-# z ~ N(0, 1) (the scale of the N(0, 1) label embedding it is multiplied with);
-# one permutation per epoch; fake labels uniform over the classes; a 10x10 grid, one class a column.
-RECIPE = Recipe(noise='normal', sampling='epochs', conditional=True, grid_size=100, grid_cols=10)
+from gan_common.models.acgan import ADAM, FAKE, N_CLASSES, REAL, RECIPE, Z_DIM  # noqa: F401
 
 
 # ---------------------------------------------------------------- networks

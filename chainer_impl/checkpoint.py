@@ -9,7 +9,7 @@ import chainer
 import numpy as np
 from chainer.training.extensions import snapshot_writers
 
-from chainer_impl.models import MODULES
+from chainer_impl.models import build_named_networks
 from gan_common.checkpoints import (CHECKSUM_KEY, check_meta, content_checksum, incomplete, parse_meta, pickled,
                                     require_file, unreadable, verify_checksum)
 from gan_common.files import atomic_path
@@ -73,20 +73,6 @@ def sub_state(arrays, prefix):
     return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
 
 
-def build_named_networks(meta, device=None):
-    """The networks of the run that wrote ``meta``, by the names its recipe
-    gives them (``gen``, ``dis``; CycleGAN: ``gen_ab``, ``gen_ba``, ``dis_a``, ``dis_b``)."""
-    config = meta['config']
-    module = MODULES[meta['model']]
-    with chainer.using_config('dtype', np.dtype(config['dtype'])):
-        if hasattr(module, 'build_networks'):
-            networks = module.build_networks(config)
-        else:
-            networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
-    if device is not None:
-        for network in networks.values():
-            network.to_device(device)
-    return networks
 
 
 def load_state(link, arrays, prefix=''):

@@ -15,9 +15,18 @@ only where the running stack lacks what Chainer expects:
   accumulate float32 values in float32; they are made to accumulate in
   float64 as they did under NumPy 1;
 * ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
-  a dtype; the one helper that does so sees a view of NumPy that still has it.
+  a dtype; the one helper that does so sees a view of NumPy that still has it;
+* on a GPU stack, the CuPy names Chainer 7.8.1 reads that CuPy has deprecated
+  or may drop (``keep_cupy_names_chainer_uses``, audited against CuPy 14.2).
+* ``numpy.product`` (removed in NumPy 2.0), which Chainer's own tests call;
+* ``xp.array(v, copy=False, dtype=...)`` in ChainerMN's ``unpack_params``,
+  which NumPy 2 (and CuPy 14) turn into an error whenever the dtype changes;
+  that function sees an ``array`` that copies when it must, as NumPy 1 did.
+  ChainerMN needs mpi4py, so this one is applied when the module is imported.
 """
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.metadata
 import sys
 import types
@@ -126,16 +135,148 @@ def _give_resize_images_numpy_float():
         compute.__defaults__, compute.__closure__)
 
 
+# ---------------------------------------------------------------- CuPy 14
+# Audit of every cupy / cupyx name Chainer 7.8.1 uses, against CuPy 14.2:
+# all are present except ``cupy.cudnn`` (CuPy 14 has no cuDNN module; Chainer
+# then sets ``cuda.cudnn_enabled = False`` and runs its own kernels, which is
+# what this project tests), and ``cupy.cuda.nvtx_enabled`` only answers
+# through a deprecated module ``__getattr__`` (a DeprecationWarning each time,
+# "removed in a future release"; Chainer's CUDAProfileHook reads it). The
+# stand-ins below apply only where a name is missing, so a CuPy that drops
+# one keeps Chainer on the GPU instead of failing at that call; for
+# ``cupy._util.PerformanceWarning`` that failure would be silent: Chainer
+# would import with ``cuda.available = False`` and run on the CPU.
+def _scatter_add(cupy):
+    def scatter_add(a, slices, value):
+        cupy.add.at(a, slices, value)
+    return scatter_add
+
+
+def _rsqrt(cupy):
+    def rsqrt(x, dtype=None):
+        return cupy.reciprocal(cupy.sqrt(x, dtype=dtype))
+    return rsqrt
+
+
+class _PerformanceWarning(RuntimeWarning):
+    pass
+
+
+def keep_cupy_names_chainer_uses(cupy, cupyx):
+    """Give ``cupy`` / ``cupyx`` (the modules, or stand-ins in tests) every
+    name Chainer 7.8.1 reads that they lack; returns the names added."""
+    added = []
+
+    def ensure(owner, name, make, deprecated_lookup=False):
+        if name in vars(owner) or (not deprecated_lookup and hasattr(owner, name)):
+            return
+        setattr(owner, name, make())
+        added.append(f'{owner.__name__}.{name}')
+
+    ensure(cupyx, 'scatter_add', lambda: _scatter_add(cupy))
+    ensure(cupyx, 'rsqrt', lambda: _rsqrt(cupy))
+    nvtx = getattr(cupy.cuda, 'nvtx', None)
+    ensure(cupy.cuda, 'nvtx_enabled', lambda: bool(getattr(nvtx, 'available', nvtx is not None)),
+           deprecated_lookup=True)
+    util = sys.modules.get('cupy._util')
+    if util is None:
+        util = types.ModuleType('cupy._util')
+        sys.modules['cupy._util'] = cupy._util = util
+    ensure(util, 'PerformanceWarning', lambda: _PerformanceWarning)
+    return added
+
+
+def _prepare_cupy_for_chainer():
+    try:
+        import cupy
+        import cupyx
+    except Exception:  # no GPU stack: nothing to prepare
+        return []
+    return keep_cupy_names_chainer_uses(cupy, cupyx)
+def _restore_product():
+    """Served by the module's ``__getattr__``, not stored in it, so that the
+    legacy runner can still see (and report) a script's use of the name."""
+    if hasattr(np, 'product'):
+        return
+    numpys_own = np.__dict__.get('__getattr__')
+
+    def __getattr__(name):
+        if name == 'product':
+            return np.prod
+        if numpys_own is None:
+            raise AttributeError(f"module 'numpy' has no attribute {name!r}")
+        return numpys_own(name)
+    np.__getattr__ = __getattr__
+
+
+def _copying_when_needed(xp):
+    """``xp`` whose ``array(copy=False)`` means NumPy 1's 'copy only if needed'."""
+    if not (xp is np or xp.__name__ == 'cupy'):
+        return xp
+    view = types.ModuleType(xp.__name__)
+    view.__getattr__ = lambda name: getattr(xp, name)
+    view.array = lambda obj, *args, copy=True, **kwargs: xp.array(
+        obj, *args, copy=None if copy is False else copy, **kwargs)
+    return view
+
+
+def _let_chainermn_unpack_cast(module):
+    unpack = module.unpack_params
+    if getattr(unpack, 'copies_when_needed', False):
+        return
+    chainer_view = types.ModuleType('chainer')  # chainer, except get_array_module, seen only by unpack_params
+    chainer_view.__getattr__ = lambda name: getattr(sys.modules['chainer'], name)
+    chainer_view.backend = types.ModuleType('chainer.backend')
+    chainer_view.backend.__getattr__ = lambda name: getattr(sys.modules['chainer.backend'], name)
+    chainer_view.backend.get_array_module = lambda *arrays: _copying_when_needed(
+        sys.modules['chainer.backend'].get_array_module(*arrays))
+    patched = types.FunctionType(unpack.__code__, dict(unpack.__globals__, chainer=chainer_view),
+                                 unpack.__name__, unpack.__defaults__, unpack.__closure__)
+    patched.copies_when_needed, patched.__wrapped__ = True, unpack
+    module.unpack_params = patched
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs ``patch(module)`` once the module ``name`` has been executed."""
+
+    def __init__(self, name, patch):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module, patch = spec.loader.exec_module, self.patch
+
+        def exec_then_patch(module):
+            exec_module(module)
+            patch(module)
+        spec.loader.exec_module = exec_then_patch
+        return spec
+
+
+def _after_import(name, patch):
+    if name in sys.modules:
+        patch(sys.modules[name])
+    elif not any(isinstance(f, _AfterImport) and f.name == name for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(name, patch))
+
+
 def install():
     """Apply every patch, then import Chainer; safe to call more than once."""
     _restore_sctypes()
+    _restore_product()
     _stand_in_for_numpy_distutils()
     _stand_in_for_pkg_resources()
+    _prepare_cupy_for_chainer()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         import chainer  # noqa: F401
     _accumulate_summaries_in_float64()
     _give_resize_images_numpy_float()
+    _after_import('chainermn.communicators._memory_utility', _let_chainermn_unpack_cast)
 
 
 install()

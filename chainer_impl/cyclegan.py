@@ -30,21 +30,9 @@ import chainer.links as L
 import numpy as np
 
 from chainer_impl.functions import instance_normalization, reflection_pad
-from gan_common.cycle import BLOG_LOSSES, CycleLosses, UnpairedRecipe
-
-PRESETS = ('blog', 'paper')
-NGF = {'blog': 16, 'paper': 64}
-NDF = {'blog': 16, 'paper': 64}
-GAN_LOSS = {'blog': 'sce', 'paper': 'lsgan'}
-REAL, FAKE = 0, 1
-ADAM = {'alpha': 2e-4, 'beta1': 0.5}
-RECIPE = UnpairedRecipe()
-
-
-def _check(preset):
-    if preset not in PRESETS:
-        raise ValueError(f'unknown CycleGAN preset {preset!r}; choose from {PRESETS}')
-    return preset
+from gan_common.cycle import BLOG_LOSSES
+from gan_common.models.cyclegan import (  # noqa: F401
+    ADAM, FAKE, GAN_LOSS, NDF, NGF, PRESETS, REAL, RECIPE, check_preset)
 
 
 def _conv(n_in, n_out, ksize, stride, pad):
@@ -83,7 +71,7 @@ class Generator(chainer.Chain):
 
     def __init__(self, preset='blog', channels=3, ngf=None, n_blocks=9):
         super().__init__()
-        self.preset = _check(preset)
+        self.preset = check_preset(preset)
         n = ngf or NGF[preset]
         with self.init_scope():
             if preset == 'blog':
@@ -149,7 +137,7 @@ class Discriminator(chainer.Chain):
 
     def __init__(self, preset='blog', gan_loss=None, channels=3, ndf=None):
         super().__init__()
-        self.preset = _check(preset)
+        self.preset = check_preset(preset)
         self.gan_loss = gan_loss or GAN_LOSS[preset]
         n, n_out = ndf or NDF[preset], 2 if self.gan_loss == 'sce' else 1
         last_stride = 2 if preset == 'blog' else 1
@@ -176,15 +164,6 @@ class Discriminator(chainer.Chain):
         for _, h in self.trace(x):
             pass
         return h
-
-
-def build_networks(config):
-    """The run's four networks, named as ``RECIPE.networks``."""
-    preset, losses = config['architecture'], CycleLosses.from_config(config)
-    generator = dict(preset=preset, ngf=config.get('ngf'), n_blocks=config.get('n_blocks', 9))
-    return {'gen_ab': Generator(**generator), 'gen_ba': Generator(**generator),
-            'dis_a': Discriminator(preset, losses.gan_loss, ndf=config.get('ndf')),
-            'dis_b': Discriminator(preset, losses.gan_loss, ndf=config.get('ndf'))}
 
 
 # ---------------------------------------------------------------- losses

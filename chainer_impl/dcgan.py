@@ -12,13 +12,7 @@ import chainer.functions as F
 import chainer.links as L
 import numpy as np
 
-from gan_common.recipes import Recipe
-
-Z_DIM = 100
-REAL, FAKE = 0, 1
-ADAM = {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8}  # the blog's Adam()
-# z ~ U(-1, 1); one permutation per epoch; 64 fixed samples in the grid
-RECIPE = Recipe(noise='uniform', sampling='epochs')
+from gan_common.models.dcgan import ADAM, FAKE, REAL, RECIPE, Z_DIM  # noqa: F401
 
 
 # ---------------------------------------------------------------- networks

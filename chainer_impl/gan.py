@@ -1,15 +1,9 @@
 """Chainer port of the vanilla MLP GAN whose source is PyTorch (see
 ``torch_impl/gan.py``, the original).
 
-Same layers, with PyTorch's semantics where Chainer's differ:
-
-* initialisation: ``nn.Linear``'s default, W and b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in));
-* ``torch.sigmoid``, 1 / (1 + exp(-x)): Chainer's tanh-based ``F.sigmoid`` is exactly 0
-  from x = -38 in float64 (-20 in float32), where PyTorch's is still positive;
-* ``nn.BCELoss``: each log clamped at -100, and its gradient (p - t) / max(p(1 - p), 1e-12),
-  so a saturated probability gives a finite loss and gradient (not inf / NaN);
-* ``torch.optim.Adam``: ``chainer_impl.torch_adam.TorchAdam`` (eps added to the
-  bias-corrected sqrt(v), unlike ``chainer.optimizers.Adam``).
+Same layers, with PyTorch's semantics where Chainer's differ
+(``chainer_impl.torch_semantics``: ``nn.Linear``'s initialisation, ``torch.sigmoid``,
+``nn.BCELoss``) and ``torch.optim.Adam`` (``chainer_impl.torch_adam.TorchAdam``).
 
 Each network is a ``ChainList`` named ``model`` whose indices are the
 ``nn.Sequential``'s: the activations are parameterless links in between, so
@@ -17,40 +11,17 @@ Each network is a ``ChainList`` named ``model`` whose indices are the
 ``gan_common.keymap`` maps to ``model.0.weight``, ``model.2.weight``, ...
 """
 import functools
-import math
 
 from chainer_impl import compat  # noqa: F401  (before chainer)
 import chainer
 import chainer.functions as F
-import chainer.links as L
-import numpy as np
-from chainer import initializers
 
 from chainer_impl.torch_adam import TorchAdam
-from gan_common.recipes import Recipe
-
-Z_DIM = 100
-REAL, FAKE = 1.0, 0.0
-ADAM = {'lr': 2e-4, 'betas': (0.9, 0.999), 'eps': 1e-8}
-
-# z ~ N(0, 1) (the post's torch.randn); one permutation per epoch (its DataLoader, shuffle=True, drop_last)
-RECIPE = Recipe(noise='normal', sampling='epochs')
-
-
-def adam_settings(adam):
-    """Chainer-named settings (alpha, beta1, beta2, eps) -> ``torch.optim.Adam``'s."""
-    if adam is None:
-        return dict(ADAM)
-    return {'lr': adam['alpha'], 'betas': (adam['beta1'], adam['beta2']), 'eps': adam['eps']}
+from chainer_impl.torch_semantics import binary_cross_entropy, linear, sigmoid
+from gan_common.models.gan import ADAM, FAKE, REAL, RECIPE, Z_DIM, torch_adam_arguments  # noqa: F401
 
 
 # ---------------------------------------------------------------- networks
-def linear(in_size, out_size):
-    """``nn.Linear``'s initialisation: W and b ~ U(-1/sqrt(in), 1/sqrt(in))."""
-    bound = initializers.Uniform(1.0 / math.sqrt(in_size))
-    return L.Linear(in_size, out_size, initialW=bound, initial_bias=bound)
-
-
 class Activation(chainer.Link):
     """A parameterless link, so that ``ChainList`` indices follow ``nn.Sequential``'s."""
 
@@ -60,26 +31,6 @@ class Activation(chainer.Link):
 
     def forward(self, x):
         return self.function(x)
-
-
-class Sigmoid(chainer.FunctionNode):
-    """``torch.sigmoid``: y = 1 / (1 + exp(-x)), gradient gy * (1 - y) * y."""
-
-    def forward(self, inputs):
-        x, = inputs
-        xp = chainer.backend.get_array_module(x)
-        with np.errstate(over='ignore'):  # exp(-x) = inf gives y = 0
-            y = 1 / (1 + xp.exp(-x))
-        self.retain_outputs((0,))
-        return xp.asarray(y, dtype=x.dtype),
-
-    def backward(self, indexes, grad_outputs):
-        y, = self.get_retained_outputs()
-        return grad_outputs[0] * (1 - y) * y,
-
-
-def sigmoid(x):
-    return Sigmoid().apply((x,))[0]
 
 
 leaky_relu = functools.partial(F.leaky_relu, slope=0.2)
@@ -135,33 +86,6 @@ class Discriminator(chainer.Chain):
 
 
 # ---------------------------------------------------------------- losses
-_ATEN_EPSILON = float(np.float32(1e-12))  # ATen's clamp is a float constant: 9.99999996e-13
-
-
-class BinaryCrossEntropy(chainer.FunctionNode):
-    """PyTorch's ``binary_cross_entropy`` (mean): forward and gradient as ATen computes them."""
-
-    def forward(self, inputs):
-        self.retain_inputs((0, 1))
-        p, t = inputs
-        xp = chainer.backend.get_array_module(p)
-        with np.errstate(divide='ignore'):  # log(0) = -inf, clamped to -100
-            loss = (t - 1) * xp.maximum(xp.log1p(-p), -100) - t * xp.maximum(xp.log(p), -100)
-        return xp.asarray(loss.mean(), dtype=p.dtype),
-
-    def backward(self, indexes, grad_outputs):
-        p, t = (v.array for v in self.get_retained_inputs())
-        xp = chainer.backend.get_array_module(p)
-        gp = (p - t) / xp.maximum((1 - p) * p, _ATEN_EPSILON) / p.size
-        return F.broadcast_to(grad_outputs[0], p.shape) * gp, None
-
-
-def binary_cross_entropy(p, target):
-    """``nn.BCELoss()(p, target)``: mean, each log clamped at -100."""
-    xp = chainer.backend.get_array_module(p)
-    return BinaryCrossEntropy().apply((p, xp.full(p.shape, target, dtype=p.dtype)))[0]
-
-
 def generator_loss(p_fake):
     return binary_cross_entropy(p_fake, REAL)
 
@@ -173,7 +97,7 @@ def discriminator_loss(p_real, p_fake):
 # ---------------------------------------------------------------- optimizer
 def make_optimizer(link, adam=None):
     """The post's ``torch.optim.Adam``, as ``TorchAdam`` (``adam``: Chainer-named overrides)."""
-    optimizer = TorchAdam(**adam_settings(adam))
+    optimizer = TorchAdam(**torch_adam_arguments(adam))
     optimizer.setup(link)
     return optimizer
 

@@ -1,17 +1,7 @@
 """Chainer links with the behaviour of Keras 2.1.6 on TensorFlow 1.x, for
 models whose source is Keras (``torch_impl/keras_semantics.py`` is the
-PyTorch twin, line for line).
-
-* ``padding='same'`` the TensorFlow way: ``max((ceil(n/s) - 1)*s + k - n, 0)``
-  padding in all, the odd one at the bottom / right (``same_padding``).
-  ``Conv2DTranspose`` is the exact gradient of that convolution: a full
-  transposed convolution (output (n-1)*s + k), cropped the same way to n*s.
-* Kernels Glorot-uniform, U(+-sqrt(6 / (fan_in + fan_out))), with Keras's fans
-  (conv: k*k*in, k*k*out); biases zero; ``Embedding`` U(-0.05, 0.05).
-* ``BatchNormalization``: momentum 0.99, epsilon 1e-3, and Keras 2.1.6's
-  moving statistics (see ``BatchNormalization``).
-* ``binary_crossentropy``: probabilities clipped to [1e-7, 1 - 1e-7], turned
-  back into logits, then TensorFlow's ``sigmoid_cross_entropy_with_logits``.
+PyTorch twin, line for line). What they reproduce, the constants and the
+'same' padding are framework-free, in ``gan_common.keras_semantics``.
 
 Arrays are NCHW here and NHWC in Keras. Keras weights load as: Dense kernel
 (in, out) -> ``W = kernel.T``; Conv2D kernel (k, k, in, out) and
@@ -25,19 +15,11 @@ import chainer.functions as F
 import chainer.links as L
 from chainer import initializers
 
-EPSILON = 1e-7         # keras.backend.epsilon()
-BN_MOMENTUM = 0.99
-BN_EPSILON = 1e-3
-EMBEDDING_SCALE = 0.05
+from gan_common.keras_semantics import (  # noqa: F401
+    BN_EPSILON, BN_MOMENTUM, EMBEDDING_SCALE, EPSILON, same_padding)
 
 
 # ---------------------------------------------------------------- 'same' padding
-def same_padding(size, kernel, stride):
-    """TensorFlow's 'SAME' padding of one axis: (before, after)."""
-    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
-
-
 def conv2d_same(x, W, b, stride):
     (top, bottom), (left, right) = (same_padding(n, k, stride) for n, k in zip(x.shape[2:], W.shape[2:]))
     return F.convolution_2d(F.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), 'constant'), W, b, stride)

@@ -12,8 +12,7 @@ import numpy as np
 from chainer import training
 from chainer.training import extensions
 
-from chainer_impl.checkpoint import (ITERATION_KEY, SnapshotWriter, build_named_networks, read_snapshot,
-                                     require_training_state)
+from chainer_impl.checkpoint import ITERATION_KEY, SnapshotWriter, read_snapshot, require_training_state
 from gan_common import rundir
 from gan_common.cycle import stateful
 from gan_common.images import save_grid
@@ -198,7 +197,7 @@ def train(config, images, run_dir, start=None, labels=None):
     ``UnpairedImages``) (and their ``labels`` (N,), which a conditional model
     needs) into ``run_dir``; ``start``: (path, arrays) of a snapshot to
     continue (``read_start``), e.g. the run's own or one converted from PyTorch."""
-    from chainer_impl.models import MODULES
+    from chainer_impl.models import MODULES, build_named_networks
     device = chainer.get_device(config['chainer_device'])
     device.use()
     np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream

@@ -101,11 +101,3 @@ def load_training_data(config, data_dir):
                                  config['scaling'], dtype=config['dtype'])
     config['n_examples'] = len(images)
     return images, labels
-
-
-def load_training_images(config, data_dir):
-    """The images only; ``config['data_dir']`` records where they came from so
-    that a conditional model's labels can be read again (``bridge.lockstep``)."""
-    images, _ = load_training_data(config, data_dir)
-    config['data_dir'] = data_dir
-    return images

@@ -29,6 +29,9 @@ def torch_device_spec(gpu):
     return 'cpu' if gpu is None else f'cuda:{gpu}'
 
 
+DEVICE_SPECS = {'chainer': chainer_device_spec, 'torch': torch_device_spec}  # framework -> spec(gpu)
+
+
 def require_gpu(gpu, frameworks=('chainer', 'torch')):
     """Refuse GPU ``gpu`` (None: the CPU) unless each of ``frameworks`` can use it."""
     if gpu is None:

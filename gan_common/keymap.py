@@ -32,3 +32,16 @@ def torch_to_chainer_keys(torch_keys):
         table = BN_TO_CHAINER_LEAF if module in bn_modules else LINK_TO_CHAINER_LEAF
         mapping[key] = module.replace('.', '/') + '/' + table.get(leaf, leaf)
     return mapping
+
+
+# The link names of each model's source code -> ours, by network. The DCGAN
+# blog numbers its links from 1 and names its first BN (after the Linear)
+# bn1, which is our bn0l; its bn2..bn4 are our bn1..bn3.
+SOURCE_LINK_NAMES = {
+    'dcgan': {
+        'gen': {'l1': 'l0z', 'bn1': 'bn0l', 'bn2': 'bn1', 'bn3': 'bn2', 'bn4': 'bn3',
+                'dc1': 'dc1', 'dc2': 'dc2', 'dc3': 'dc3', 'dc4': 'dc4'},
+        'dis': {'c1': 'c0', 'c2': 'c1', 'c3': 'c2', 'c4': 'c3', 'bn1': 'bn1', 'bn2': 'bn2', 'bn3': 'bn3',
+                'l1': 'l4l'},
+    },
+}

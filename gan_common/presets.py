@@ -19,7 +19,7 @@ PRESETS = {
         'blog': {
             'about': 'the blog: Adam() defaults, batch 1000, 1000 epochs, all 70,000 MNIST images',
             'dataset': 'mnist', 'splits': ['train', 'test'], 'scaling': 'unit',
-            'noise': 'uniform', 'z_dim': 100, 'batch_size': 1000, 'epochs': 1000,
+            'z_dim': 100, 'batch_size': 1000, 'epochs': 1000,
             'adam': {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8},
             'sample_every': 1000, 'snapshot_every': 1000, 'log_every': 10,
         },
@@ -28,7 +28,7 @@ PRESETS = {
                      'and 1000 epochs, Adam beta1 0.5 (the DCGAN paper\'s momentum) instead of 0.9, and '
                      'alpha 2.5e-4 for the discriminator (the generator keeps 1e-3)',
             'dataset': 'mnist', 'splits': ['train', 'test'], 'scaling': 'unit',
-            'noise': 'uniform', 'z_dim': 100, 'batch_size': 64, 'iterations': 800,
+            'z_dim': 100, 'batch_size': 64, 'iterations': 800,
             'adam': {'alpha': 1e-3, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
             'adam_dis': {'alpha': 2.5e-4},
             'sample_every': 200, 'snapshot_every': 400, 'log_every': 10,
@@ -40,14 +40,14 @@ PRESETS = {
                      "the 60,000 training images (one shuffle per epoch, remainder dropped), z ~ N(0, 1), "
                      "images x / 127.5 - 1 in [-1, 1]",
             'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'epochs': 50,
+            'z_dim': 100, 'batch_size': 64, 'epochs': 50,
             'adam': {'alpha': 2e-4, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8},
             'sample_every': 1000, 'snapshot_every': 5000, 'log_every': 10,
         },
         'quick': {
             'about': 'the post on a CPU budget: 5 epochs instead of 50, everything else as the post',
             'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'epochs': 5,
+            'z_dim': 100, 'batch_size': 64, 'epochs': 5,
             'adam': {'alpha': 2e-4, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8},
             'sample_every': 500, 'snapshot_every': 1000, 'log_every': 10,
         },
@@ -59,14 +59,14 @@ PRESETS = {
                      "z ~ N(0, 1) with fresh noise for the G step, images x / 127.5 - 1, "
                      "a 2x5 grid of digits 0-9 every 1,000 iterations",
             'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-            'noise': 'normal', 'z_dim': 100, 'batch_size': 32, 'iterations': 12000,
+            'z_dim': 100, 'batch_size': 32, 'iterations': 12000,
             'adam': {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-7},
             'sample_every': 1000, 'snapshot_every': 1000, 'log_every': 10,
         },
         'quick': {
             'about': 'the book on a CPU budget: 2,000 iterations instead of 12,000 and a grid every 250',
             'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-            'noise': 'normal', 'z_dim': 100, 'batch_size': 32, 'iterations': 2000,
+            'z_dim': 100, 'batch_size': 32, 'iterations': 2000,
             'adam': {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-7},
             'sample_every': 250, 'snapshot_every': 500, 'log_every': 10,
         },
@@ -78,14 +78,14 @@ PRESETS = {
                      "epoch), z ~ N(0, 1) times the N(0, 1) label embedding, fake labels uniform over the "
                      "classes, images x / 127.5 - 1; --dataset fashion-mnist for Fashion-MNIST",
             'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'epochs': 20,
+            'z_dim': 100, 'batch_size': 64, 'epochs': 20,
             'adam': {'alpha': 2e-4, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
             'sample_every': 1000, 'snapshot_every': 2000, 'log_every': 10,
         },
         'quick': {
             'about': 'the paper preset on a CPU budget: 1,500 iterations instead of 20 epochs',
             'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-            'noise': 'normal', 'z_dim': 100, 'batch_size': 64, 'iterations': 1500,
+            'z_dim': 100, 'batch_size': 64, 'iterations': 1500,
             'adam': {'alpha': 2e-4, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
             'sample_every': 250, 'snapshot_every': 500, 'log_every': 10,
         },

@@ -91,9 +91,6 @@ class Recipe:
         z = self.draw_noise(RandomStream(seed), n, z_dim, dtype)
         return z, (cycle_labels(n, classes) if self.conditional else None)
 
-    def generator_args(self, z, labels):
-        return (z, labels) if self.conditional else (z,)
-
 
 def cycle_labels(n, classes=None):
     classes = list(range(N_CLASSES)) if classes is None else list(classes)

@@ -1,5 +1,6 @@
 """What the parity tests of every model share: the two frameworks' networks
-with the same weights, and the distances between them."""
+with the same weights, and the distances between them (the copying and the
+distances are the public port checker's, ``bridge.port_check``)."""
 import functools
 
 import chainer_impl  # noqa: F401  (installs the compatibility layer before chainer)
@@ -7,7 +8,9 @@ import chainer
 import numpy as np
 import torch
 
-from bridge.transfer import chainer_state_to_torch, chainer_to_torch, max_abs_diff, torch_to_chainer
+from bridge.port_check.compare import max_abs_diff
+from bridge.port_check.weights import state_to_torch
+from bridge.transfer import chainer_to_torch, torch_to_chainer
 from chainer_impl.checkpoint import load_state, state_of
 
 TORCH_DTYPE = {'float32': torch.float32, 'float64': torch.float64}
@@ -45,7 +48,7 @@ def state_drift(chain, module, counters=True):
     also the BN step counters (Chainer's N counts only fine-tuning batches,
     PyTorch's num_batches_tracked every batch, so they agree only where a
     model keeps them equal)."""
-    ours, theirs = chainer_state_to_torch(state_of(chain), module), module.state_dict()
+    ours, theirs = state_to_torch(state_of(chain), module), module.state_dict()
     return max(max_abs_diff(ours[k], theirs[k]) for k in theirs
                if counters or not k.endswith('num_batches_tracked'))
 

@@ -16,7 +16,7 @@ def gpu_available():
         return False
 
 
-pytestmark = pytest.mark.skipif(not gpu_available(), reason='needs CuPy and torch.cuda with a GPU')
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not gpu_available(), reason="needs CuPy and torch.cuda with a GPU")]
 
 
 @pytest.fixture(autouse=True)

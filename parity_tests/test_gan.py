@@ -34,7 +34,8 @@ def param_drift(chain, module):
 
 
 @pytest.mark.parametrize('name', ['Generator', 'Discriminator'])
-def test_parameters_have_the_same_names_shapes_and_order(name):
+def test_parameters_come_in_the_posts_sequential_order(name):
+    """Beyond the contract (test_contract.py): the very same order, layer by layer."""
     chain, module = getattr(C, name)(), getattr(T, name)()
     chainer_params = [(chainer_to_torch_key(n), p.shape) for n, p in chain.namedparams()]
     torch_params = [(n, tuple(p.shape)) for n, p in module.named_parameters()]

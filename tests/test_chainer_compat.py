@@ -274,3 +274,48 @@ def test_resize_images_nearest_and_numpy_left_alone():
     assert 'float' not in np.__dict__
     with pytest.raises(AttributeError):
         np.float  # noqa: B018
+
+
+def test_numpy_product_for_chainers_own_tests():
+    assert np.product([2, 3, 4]) == 24
+    assert np.product(np.ones((2, 5)), axis=1).tolist() == [1.0, 1.0]
+
+
+CHAINERMN_UNPACK = '''
+import sys, types
+import numpy as np
+mpi = types.ModuleType('mpi4py.MPI'); mpi.FLOAT = 'float'  # ChainerMN imports mpi4py; it is not needed here
+sys.modules.update({'mpi4py': types.ModuleType('mpi4py'), 'mpi4py.MPI': mpi})
+sys.modules['mpi4py'].MPI = mpi
+import chainer_impl  # noqa: F401
+import chainer
+import chainermn.communicators._memory_utility as memory
+
+class Buffer:  # what the communicator received: 0.5 everywhere
+    def to_device(self, array, size, offset, stream):
+        array[...] = 0.5
+
+def unpack(function):
+    param = chainer.Parameter(np.zeros((2, 3), np.float32))
+    param.grad = np.ones((2, 3), np.float32)
+    try:
+        function([param], 'grad', Buffer(), np.float16, False)
+    except ValueError as error:
+        return type(error).__name__
+    return float(param.grad.min()), float(param.grad.max()), str(param.grad.dtype)
+
+print(unpack(memory.unpack_params))
+print(unpack(memory.unpack_params.__wrapped__))
+'''
+
+
+@pytest.mark.skipif(np.__version__ < '2', reason='NumPy 1 copies for copy=False itself')
+def test_chainermn_unpacks_float16_buffers_into_float32_grads():
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent), PYTHONWARNINGS='ignore')
+    result = subprocess.run([sys.executable, '-c', CHAINERMN_UNPACK], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    patched, original = result.stdout.split()[-4:-1], result.stdout.split()[-1]
+    print('patched:', patched, 'unpatched:', original)
+    assert ' '.join(patched) == "(0.5, 0.5, 'float32')"  # the received values, cast back to the grad's dtype
+    assert original == 'ValueError'  # control: ChainerMN's own code under NumPy 2

@@ -19,9 +19,6 @@ def batch_norm_2d(channels):
     return nn.BatchNorm2d(channels, eps=CHAINER_BN_EPS, momentum=CHAINER_BN_MOMENTUM)
 
 
-def batch_norm_1d(channels):
-    return nn.BatchNorm1d(channels, eps=CHAINER_BN_EPS, momentum=CHAINER_BN_MOMENTUM)
-
 
 @torch.no_grad()
 def lecun_normal_(module):

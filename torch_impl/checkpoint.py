@@ -10,7 +10,7 @@ import torch
 from gan_common.checkpoints import (CHECKSUM_KEY, check_meta, content_checksum, incomplete, pickled,
                                     require_file, unreadable, verify_checksum)
 from gan_common.files import atomic_path
-from torch_impl.models import MODULES
+from torch_impl.models import build_named_networks
 
 REQUIRED = ('meta', 'iteration', 'model', 'optimizer', 'batches')
 
@@ -52,23 +52,13 @@ def read_checkpoint(path, model=None):
     stored = state.pop(CHECKSUM_KEY, None)
     verify_checksum(flat_arrays(state), stored if isinstance(stored, str) else None, path)
     check_meta(state.get('meta'), path, 'torch', model)
-    missing = [key for key in REQUIRED if not isinstance(state.get(key), (dict, int))]
+    required = REQUIRED[:3:2] if 'imported' in state['meta'] else REQUIRED  # an imported network: meta, model
+    missing = [key for key in required if not isinstance(state.get(key), (dict, int))]
     if missing:
         raise incomplete(path, ', '.join(missing))
     return state
 
 
-def build_named_networks(meta, device='cpu'):
-    """The networks of the run that wrote ``meta``, by the names its recipe
-    gives them (``gen``, ``dis``; CycleGAN: ``gen_ab``, ``gen_ba``, ``dis_a``, ``dis_b``)."""
-    config = meta['config']
-    module = MODULES[meta['model']]
-    dtype = torch.float64 if np.dtype(config['dtype']) == np.float64 else torch.float32
-    if hasattr(module, 'build_networks'):
-        networks = module.build_networks(config)
-    else:
-        networks = {'gen': module.Generator(z_dim=config['z_dim']), 'dis': module.Discriminator()}
-    return {name: network.to(device=device, dtype=dtype) for name, network in networks.items()}
 
 
 def load_named_networks(path, model=None, device='cpu'):

@@ -8,15 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_common.recipes import Recipe
 from torch_impl.chainer_semantics import batch_norm_2d, lecun_normal_
 from torch_impl.optim import ChainerAdam
-
-Z_DIM = 100
-REAL, FAKE = 0, 1
-ADAM = {'alpha': 1e-3, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8}  # the blog's Adam()
-# z ~ U(-1, 1); one permutation per epoch; 64 fixed samples in the grid
-RECIPE = Recipe(noise='uniform', sampling='epochs')
+from gan_common.models.dcgan import ADAM, FAKE, REAL, RECIPE, Z_DIM  # noqa: F401
 
 
 # ---------------------------------------------------------------- networks

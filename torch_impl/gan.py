@@ -14,21 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_common.recipes import Recipe
-
-Z_DIM = 100
-REAL, FAKE = 1.0, 0.0
-ADAM = {'lr': 2e-4, 'betas': (0.9, 0.999), 'eps': 1e-8}
-
-# z ~ N(0, 1) (the post's torch.randn); one permutation per epoch (its DataLoader, shuffle=True, drop_last)
-RECIPE = Recipe(noise='normal', sampling='epochs')
-
-
-def adam_settings(adam):
-    """Chainer-named settings (alpha, beta1, beta2, eps) -> ``torch.optim.Adam``'s."""
-    if adam is None:
-        return dict(ADAM)
-    return {'lr': adam['alpha'], 'betas': (adam['beta1'], adam['beta2']), 'eps': adam['eps']}
+from gan_common.models.gan import ADAM, FAKE, REAL, RECIPE, Z_DIM, torch_adam_arguments  # noqa: F401
 
 
 # ---------------------------------------------------------------- networks
@@ -96,7 +82,7 @@ def discriminator_loss(p_real, p_fake):
 # ---------------------------------------------------------------- optimizer
 def make_optimizer(module, adam=None):
     """The post's ``torch.optim.Adam`` (``adam``: Chainer-named overrides)."""
-    return torch.optim.Adam(module.parameters(), **adam_settings(adam))
+    return torch.optim.Adam(module.parameters(), **torch_adam_arguments(adam))
 
 
 # ---------------------------------------------------------------- one training step

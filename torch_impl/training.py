@@ -17,7 +17,7 @@ from gan_common.plots import plot_log
 from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
 from gan_common.training import check_alive, check_finite, learning_rate_factor, run_meta, set_learning_rate
-from torch_impl.checkpoint import build_named_networks, read_checkpoint, save_checkpoint
+from torch_impl.checkpoint import read_checkpoint, save_checkpoint
 
 SUFFIX = '.pt'
 CHECKPOINT_PATTERN = 'snapshot_iter_{}' + SUFFIX
@@ -156,12 +156,13 @@ def read_start(path, model):
     return state, state['meta']['config'], int(state['iteration'])
 
 
+
 def train(config, images, run_dir, start=None, labels=None):
     """Train ``config['model']`` on ``images`` (N, C, H, W; CycleGAN: an
     ``UnpairedImages``) (and their ``labels`` (N,), which a conditional model
     needs) into ``run_dir``; ``start``: (path, state) of a checkpoint to
     continue (``read_start``), e.g. the run's own or one converted from Chainer."""
-    from torch_impl.models import MODULES
+    from torch_impl.models import MODULES, build_named_networks
     device = torch.device(config['torch_device'])
     torch.manual_seed(config['seed'])
     networks = build_named_networks(run_meta(config, 'torch'), device)

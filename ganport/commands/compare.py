@@ -27,7 +27,7 @@ os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
 import numpy as np
 
-from gan_common.cli import add_model_arguments, load_training_images, make_config, positive
+from gan_common.cli import add_model_arguments, load_training_data, make_config, positive
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.files import ensure_writable_dir
 from gan_common.images import save_grid, side_by_side
@@ -111,7 +111,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     positive('steps', args.steps)
     config = make_config(args, args.dtype)
-    images = load_training_images(config, args.data_dir)
+    images, labels = load_training_data(config, args.data_dir)
     out = ensure_writable_dir(args.out or os.path.join('runs', f'compare-{args.model}'))
     os.makedirs(os.path.join(out, 'samples'), exist_ok=True)
     if os.path.exists(os.path.join(out, 'log.jsonl')):
@@ -120,7 +120,7 @@ def main(argv=None):
     tolerance = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE[args.dtype]
 
     from bridge.lockstep import Lockstep  # imports both frameworks
-    lockstep = Lockstep(config, images)
+    lockstep = Lockstep(config, images, labels)
     fixed = lockstep.fixed_samples(args.seed + 1)
     rows = run(lockstep, args, out, fixed)
     grid = write_samples(lockstep, fixed, out)

@@ -13,6 +13,7 @@ import os
 from gan_common.cli import add_model_arguments, load_training_data, make_config, positive
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
+from gan_common.frameworks import FRAMEWORKS, implementation
 from gan_common.rundir import RunDir
 from gan_common.streams import RandomStream
 from gan_common.training import check_length, check_resumable, resume_source
@@ -23,7 +24,7 @@ SUFFIX = {'chainer': '.npz', 'torch': '.pt'}
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser, default_preset=None)
-    parser.add_argument('--framework', choices=['chainer', 'torch'], default='chainer')
+    parser.add_argument('--framework', choices=FRAMEWORKS, default='chainer')
     length = parser.add_mutually_exclusive_group()
     length.add_argument('--iterations', type=int, default=None)
     length.add_argument('--epochs', type=int, default=None)
@@ -69,16 +70,12 @@ def set_length(config):
         config['iterations'] = config['epochs'] * (config['n_examples'] // config['batch_size'])
 
 
-def framework_module(args):
-    """The framework's ``training`` module and ``MODULES``."""
-    if args.framework == 'chainer':
-        from chainer_impl import models, training
-    else:
+def framework_modules(args):
+    """The framework's ``training`` module and its ``MODULES``."""
+    if args.framework == 'torch' and args.threads is not None:
         import torch
-        if args.threads is not None:
-            torch.set_num_threads(positive('threads', args.threads))
-        from torch_impl import models, training
-    return training, models.MODULES
+        torch.set_num_threads(positive('threads', args.threads))
+    return implementation(args.framework, 'training'), implementation(args.framework, 'models').MODULES
 
 
 def read_start(training, args, config, out):
@@ -103,7 +100,7 @@ def main(argv=None):
     out = args.out or os.path.join('runs', f'{args.model}-{args.framework}-{config["preset"]}')
     images, labels = load_training_data(config, args.data_dir)
     set_length(config)
-    training, modules = framework_module(args)
+    training, modules = framework_modules(args)
     modules[args.model].RECIPE.batches(images, config, RandomStream(config['seed']))  # refuses a too-large batch
     start = read_start(training, args, config, out)
     if start is not None and start[2] == config['iterations']:

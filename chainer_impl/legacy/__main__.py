@@ -1,0 +1,3 @@
+from chainer_impl.legacy.runner import main
+
+main()

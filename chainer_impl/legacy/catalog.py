@@ -1,0 +1,157 @@
+"""Every old API the legacy runner maps, written once: what it was, what the
+runner does with it, and the code to write today. The report and the README's
+table are both made from this list."""
+from typing import NamedTuple
+
+
+class Mapping(NamedTuple):
+    step: str    # the Chainer release that removed or changed it, or 'outside Chainer'
+    old: str     # the old API, as a script calls it
+    done: str    # what the runner does instead
+    modern: str  # the code to write for Chainer 7.8.1
+
+
+MAPPINGS = {
+    # ---------------------------------------------------------------- v1 -> v2
+    'test_flag': Mapping(
+        'v2', '`bn(x, test=True)` (also `test=`/`train=` of `F.dropout`, `F.zoneout`, `F.n_step_*`, '
+              '`L.NStep*`, `L.VGG16Layers`, `L.ResNet*Layers`, `L.GoogLeNet`, ...)',
+        "runs that one call under `chainer.using_config('train', not test)`",
+        "drop the argument; `with chainer.using_config('train', False): y = bn(x)` for test mode"),
+    'volatile': Mapping(
+        'v2', "`Variable(x, volatile='on'|'off'|'auto'|True|False)`",
+        'functions applied to a volatile variable run under `chainer.no_backprop_mode()` and their '
+        'outputs are volatile too, as in v1',
+        '`with chainer.no_backprop_mode(): y = model(Variable(x))`'),
+    'volatile_attribute': Mapping(
+        'v2', '`variable.volatile` (read or set)',
+        "a flag equal to 'on', 'off' or 'auto' (and to True, False, None)",
+        '`chainer.config.enable_backprop`'),
+    'flag': Mapping(
+        'v2', '`chainer.Flag`, `chainer.ON`, `chainer.OFF`, `chainer.AUTO`, `chainer.flag`',
+        'gives the v1 flag values', '`chainer.no_backprop_mode()` / `chainer.force_backprop_mode()`'),
+    'zero_grads': Mapping(
+        'v2', '`optimizer.zero_grads()`', "fills the target's gradients with zeros (`link.zerograds()`), "
+                                          'as v1 did', '`model.cleargrads()`'),
+    'weight_decay': Mapping(
+        'v2', '`optimizer.weight_decay(rate)`', 'adds `rate * param.data` to every gradient, now',
+        '`optimizer.add_hook(chainer.optimizer_hooks.WeightDecay(rate))` once, after `setup`'),
+    'clip_grads': Mapping(
+        'v2', '`optimizer.clip_grads(maxnorm)`',
+        'scales all gradients by `maxnorm / norm` when their L2 norm exceeds `maxnorm`, now',
+        '`optimizer.add_hook(chainer.optimizer_hooks.GradientClipping(maxnorm))` once, after `setup`'),
+    'compute_grads_norm': Mapping(
+        'v2', '`optimizer.compute_grads_norm()`', 'returns the L2 norm of all gradients as a float',
+        '`math.sqrt(sum(float((p.grad ** 2).sum()) for p in model.params()))`'),
+    'accumulate_grads': Mapping(
+        'v2', '`optimizer.accumulate_grads(grads)`', "adds each array to its parameter's gradient",
+        '`model.addgrads(other_model)`'),
+    'function_set': Mapping(
+        'v2', '`chainer.FunctionSet(l1=..., l2=...)`', 'a `Chain` holding those links, with '
+        '`collect_parameters()`, `parameters` and `gradients`', '`chainer.Chain` with `init_scope()`'),
+    'function_alias': Mapping(
+        'v2', '`F.Linear`, `F.Convolution2D`, `F.EmbedID`, ... (parameterised functions)',
+        'the link of that name in `chainer.links`, with the v1 keyword arguments below',
+        '`L.Linear`, `L.Convolution2D`, `L.EmbedID`, ...'),
+    'wscale': Mapping(
+        'v2', '`L.Linear(..., wscale=w)` (and the convolution links)',
+        'initial weights with standard deviation `sqrt(w / fan_in)`, as Chainer v1.9-v1.24 drew them',
+        '`initialW=chainer.initializers.LeCunNormal(math.sqrt(w))`'),
+    'bias': Mapping(
+        'v2', '`L.Linear(..., bias=b)` (and the convolution links)', 'initial bias `b`',
+        '`initial_bias=b`'),
+    'use_cudnn': Mapping(
+        'v2', '`use_cudnn=` of functions and links',
+        "runs that call under `chainer.using_config('use_cudnn', 'auto' or 'never')`; dropped where "
+        'given to a link constructor', "`with chainer.using_config('use_cudnn', 'never'): ...`"),
+    'deterministic': Mapping(
+        'v2', '`deterministic=` of convolution functions and links',
+        "runs that call under `chainer.using_config('cudnn_deterministic', value)`; dropped where given "
+        'to a link constructor', "`with chainer.using_config('cudnn_deterministic', True): ...`"),
+    'chain_kwargs': Mapping(
+        'v2', '`super().__init__(l1=L.Linear(...), ...)` (links passed to `Chain`)',
+        'unchanged: Chainer 7.8.1 still registers them', "`with self.init_scope(): self.l1 = L.Linear(...)`"),
+    'add_uninitialized_param': Mapping(
+        'v2', "`link.add_uninitialized_param('W')`", "`link.add_param('W')` (shape decided later)",
+        "`with self.init_scope(): self.W = chainer.Parameter(initializer)`"),
+    'init_weight': Mapping(
+        'v2', '`chainer.initializers.init_weight(array, initializer, scale)`',
+        'fills the array and multiplies it by `scale`, as v1 did', '`initializer(array); array *= scale`'),
+    'snapshot_trigger': Mapping(
+        'v2', '`extensions.snapshot(trigger=t)` / `snapshot_object(..., trigger=t)`',
+        'the extension keeps `t` as its default trigger', '`trainer.extend(extensions.snapshot(), trigger=t)`'),
+    'cuda_array_helpers': Mapping(
+        'v2', '`cuda.zeros`, `cuda.ones`, `cuda.empty`, `cuda.full` (and `*_like`), `cuda.init()`',
+        'the CuPy function of that name (NumPy under `--device cpu`); `init` checks CUDA',
+        '`cupy.zeros(...)`, ...'),
+    'caffe': Mapping(
+        'v2', '`chainer.functions.caffe.CaffeFunction`', '`chainer.links.caffe.CaffeFunction`',
+        '`from chainer.links.caffe import CaffeFunction`'),
+    'get_device': Mapping(
+        'v3', '`cuda.get_device(n).use()`', '`cuda.get_device_from_id(n).use()`',
+        "`chainer.get_device('@cupy:n').use()`"),
+    'deprecated': Mapping(
+        'v3-v7', 'anything Chainer 7.8.1 still runs but warns about (for example '
+                 '`chainer.optimizer.WeightDecay`, `Link.zerograds`, `Optimizer.use_cleargrads`)',
+        "runs it unchanged and lists Chainer's own deprecation message", 'what that message says'),
+    # ---------------------------------------------------------------- devices
+    'to_gpu_cpu': Mapping(
+        'device', '`model.to_gpu()`, `Variable.to_gpu()`, `cuda.to_gpu(x)` under `--device cpu`',
+        'leaves the arrays on NumPy (`cuda.to_gpu` returns a NumPy copy)', "`model.to_device(device)` "
+        "with `device = chainer.get_device(args.device)`"),
+    'gpu_device_cpu': Mapping(
+        'device', "`cuda.get_device_from_id(n).use()`, `chainer.get_device('@cupy:n')`, `device=n` of "
+                  'updaters and converters under `--device cpu`',
+        'the CPU', "`chainer.get_device(args.device)`, with `--device @numpy` on a CPU"),
+    'cupy_on_numpy': Mapping(
+        'device', '`import cupy` (or `cuda.cupy`) under `--device cpu`',
+        'a module that runs CuPy calls on NumPy; raw CUDA kernels stop with a message',
+        '`xp = chainer.backend.get_array_module(x)`'),
+    'gpu_remap': Mapping(
+        'device', 'a GPU id in the script under `--device @cupy:N`', 'GPU N', 'pass the id on the command line'),
+    # ---------------------------------------------------------------- CuPy 14
+    'cupy_util_memoize': Mapping(
+        'CuPy 14', '`cupy.util.memoize`', '`cupy.memoize`', '`cupy.memoize`'),
+    'cupy_compile_with_cache': Mapping(
+        'CuPy 14', '`cupy.cuda.compile_with_cache(source, options)`',
+        '`cupy.RawModule(code=source, options=options)`', '`cupy.RawModule(code=source, options=options)`'),
+    'cupy_core': Mapping(
+        'CuPy 14', '`cupy.core`', '`cupy._core`', 'the public `cupy` name (`cupy.ElementwiseKernel`, ...)'),
+    'cupy_scatter_add': Mapping(
+        'CuPy 14', '`cupy.scatter_add(a, slices, value)`', '`cupyx.scatter_add`',
+        '`cupyx.scatter_add(a, slices, value)` or `cupy.add.at(a, slices, value)`'),
+    # ---------------------------------------------------------------- data
+    'fetch_mldata': Mapping(
+        'data', "`sklearn.datasets.fetch_mldata('MNIST original')` (removed from scikit-learn)",
+        "the IDX MNIST in the mldata layout: 70,000 rows (training then test), `data` uint8 (70000, 784), "
+        '`target` float64', "`chainer.datasets.get_mnist()` or `sklearn.datasets.fetch_openml('mnist_784')`"),
+    'dataset_download': Mapping(
+        'data', '`chainer.datasets.get_mnist()`, `get_fashion_mnist()`, `get_cifar10()`, ... downloads',
+        'reads the files from `--data-dir` (or the project\'s `data/`) instead of the network',
+        'unchanged, on a machine that can reach the files'),
+    # ---------------------------------------------------------------- outside Chainer
+    'savefig_kwargs': Mapping(
+        'outside Chainer', '`savefig(..., unknown=...)` (matplotlib < 3.3 ignored unknown keywords)',
+        'drops the keyword matplotlib rejects and saves', 'the same call without that keyword'),
+    'numpy_alias': Mapping(
+        'outside Chainer', '`numpy.float`, `numpy.int`, `numpy.bool`, `numpy.product`, ... (removed in NumPy 1.24/2.0)',
+        'the builtin or NumPy function it stood for', '`float`, `int`, `bool`, `numpy.prod`, ...'),
+    'pillow_constant': Mapping(
+        'outside Chainer', '`Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC` (removed in Pillow 10)',
+        '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`', '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`'),
+    'python_removed': Mapping(
+        'outside Chainer', '`time.clock()` (removed in Python 3.8), `collections.Iterable` & co. (3.10)',
+        '`time.perf_counter()`, `collections.abc.Iterable` & co.',
+        '`time.perf_counter()`, `collections.abc.Iterable`'),
+}
+
+
+def markdown_table():
+    """The table of old APIs the README shows, one row per mapping."""
+    rows = ['| removed in | old API | what the runner does | write instead |', '| --- | --- | --- | --- |']
+    rows += [f'| {m.step} | {m.old} | {m.done} | {m.modern} |' for m in MAPPINGS.values()]
+    return '\n'.join(rows) + '\n'
+
+
+if __name__ == '__main__':  # python -m chainer_impl.legacy.catalog: the README's table
+    print(markdown_table(), end='')
