@@ -64,7 +64,7 @@ def read_snapshot(path, model=None):
     if META_KEY not in arrays:
         check_meta(None, path, 'chainer')
     stored = arrays.get(CHECKSUM_KEY)
-    verify_checksum(content_arrays(arrays), None if stored is None else str(stored), path)
+    verify_checksum(content_arrays(arrays), None if stored is None else str(stored), path, 'chainer')
     meta = check_meta(parse_meta(str(arrays[META_KEY]), path), path, 'chainer', model)
     return arrays, meta
 

@@ -45,14 +45,14 @@ def content_checksum(arrays):
     return digest.hexdigest()
 
 
-def verify_checksum(arrays, stored, path):
+def verify_checksum(arrays, stored, path, framework):
     """Refuse ``path`` unless ``stored`` is the checksum of ``arrays``."""
     if stored is None:
         raise UserError(f'{path} carries no content checksum, so its integrity cannot be checked; '
                         'use a snapshot written by this version of train.py or convert.py')
     if content_checksum(arrays) != stored:
-        raise UserError(f'{path} is damaged: its contents do not match the checksum stored in it; '
-                        'use an earlier snapshot')
+        raise UserError(f'{path} is not a readable {FRAMEWORK_NAME[framework]} checkpoint: its contents do not '
+                        'match the checksum stored in it (it is damaged); use an earlier snapshot')
 
 
 # ---------------------------------------------------------------- metadata

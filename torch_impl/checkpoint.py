@@ -50,7 +50,7 @@ def read_checkpoint(path, model=None):
     if not isinstance(state, dict):
         check_meta(None, path, 'torch')
     stored = state.pop(CHECKSUM_KEY, None)
-    verify_checksum(flat_arrays(state), stored if isinstance(stored, str) else None, path)
+    verify_checksum(flat_arrays(state), stored if isinstance(stored, str) else None, path, 'torch')
     check_meta(state.get('meta'), path, 'torch', model)
     required = REQUIRED[:3:2] if 'imported' in state['meta'] else REQUIRED  # an imported network: meta, model
     missing = [key for key in required if not isinstance(state.get(key), (dict, int))]
