@@ -43,8 +43,10 @@ def read_checkpoint(path, model=None):
     require_file(path)
     try:
         state = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
-        raise pickled(path, 'torch') from None
+    except pickle.UnpicklingError as error:
+        if any(word in str(error) for word in ('GLOBAL', 'global', 'reduce')):  # it names code to run
+            raise pickled(path, 'torch') from None
+        raise unreadable(path, error, 'torch') from None
     except Exception as error:  # damaged bytes surface as many types (RuntimeError, EOFError, ...)
         raise unreadable(path, error, 'torch') from None
     if not isinstance(state, dict):
