@@ -13,8 +13,11 @@ from gan_common.errors import UserError
 SNAPSHOT_NAME = 'snapshot_iter_{}{}'
 # Settings a resumed run may change (how long, how often it reports, where it runs);
 # any other difference between the command line and the run is refused.
+# The data-parallel settings may change too: a checkpoint continues on any
+# number of ranks (--resume of one run keeps its count: parallel.check_same_workers).
 MAY_CHANGE_ON_RESUME = {'iterations', 'epochs', 'log_every', 'sample_every', 'snapshot_every', 'progress',
-                        'chainer_device', 'torch_device', 'framework', 'dataset_dir', 'data_dir'}
+                        'chainer_device', 'torch_device', 'framework', 'dataset_dir', 'data_dir',
+                        'workers', 'sync_bn'}
 SETTING_FLAGS = {'batch_size': '--batch-size', 'seed': '--seed', 'dtype': '--dtype', 'classes': '--digits',
                  'dataset': '--dataset', 'n_examples': '--dataset/--digits', 'n_a': '--dataset', 'n_b': '--dataset',
                  'adam': '--learning-rate/--beta1', 'adam_dis': '--learning-rate', 'image_size': '--image-size',
