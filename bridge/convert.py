@@ -11,25 +11,37 @@ under other names. Each side's optimizer is the model module's ``make_optimizer`
 The networks are the model recipe's (``gen``, ``dis``; CycleGAN's four), and
 stateful ``train_step`` arguments (CycleGAN's image pools) carry over too:
 ``updater/extras/NAME/KEY`` arrays <-> ``state['extras'][NAME][KEY]`` tensors."""
+import functools
 import json
+import os
 
 import numpy as np
 import torch
 
 from bridge.transfer import chainer_state_to_torch, torch_state_to_chainer
-from chainer_impl.checkpoint import META_KEY, MODEL_PREFIX, OPTIMIZER_PREFIX, read_snapshot, sub_state
+from chainer_impl.checkpoint import (BATCHES_KEY, EXTRAS_PREFIX, ITERATION_KEY, META_KEY, MODEL_PREFIX,
+                                     OPTIMIZER_PREFIX, read_snapshot, sub_state, write_snapshot)
+from gan_common.checkpoints import first_line, incomplete
 from gan_common.errors import UserError
-from gan_common.files import atomic_path
+from gan_common.files import ensure_writable_dir
 from gan_common.keymap import torch_to_chainer_keys
 from gan_common.presets import adam_settings
-from torch_impl.checkpoint import read_checkpoint
+from torch_impl.checkpoint import read_checkpoint, save_checkpoint
 from torch_impl.models import MODULES as TORCH_MODULES
 from torch_impl.models import build_named_networks
 from torch_impl.optim import ChainerAdam
 
-ITERATION_KEY = 'updater/iteration'
-BATCHES_KEY = 'updater/iterator:main/batches'
-EXTRAS_PREFIX = 'updater/extras/'
+
+def refusing_incomplete(convert):
+    """A checkpoint that lacks an array or a state entry the conversion needs
+    is refused in one line, whatever step finds it missing."""
+    @functools.wraps(convert)
+    def wrapper(src, dst, model=None):
+        try:
+            return convert(src, dst, model)
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
+            raise incomplete(src, f'what the conversion needs ({type(error).__name__}: {first_line(error)})') from None
+    return wrapper
 
 
 def converted_meta(meta, framework):
@@ -44,10 +56,14 @@ def refuse_imported(path, meta):
                         f'{meta["imported"]["from"]} again with the other suffix instead')
 
 
+@refusing_incomplete
 def chainer_to_torch_checkpoint(src, dst, model=None):
     arrays, meta = read_snapshot(src, model)
     refuse_imported(src, meta)
     meta = converted_meta(meta, 'torch')
+    missing = [key for key in (ITERATION_KEY, BATCHES_KEY) if key not in arrays]
+    if missing:
+        raise incomplete(src, ', '.join(missing))
     networks = build_named_networks(meta)
     state = {'meta': meta, 'iteration': int(arrays[ITERATION_KEY]),
              'batches': json.loads(str(arrays[BATCHES_KEY])), 'model': {}, 'optimizer': {}, 'extras': {}}
@@ -57,13 +73,14 @@ def chainer_to_torch_checkpoint(src, dst, model=None):
     for name, module in networks.items():
         try:
             module.load_state_dict(chainer_state_to_torch(sub_state(arrays, MODEL_PREFIX.format(name)), module))
-        except (KeyError, RuntimeError) as error:
-            raise UserError(f'{src}: its {name} does not match a {meta["model"]} model ({error})') from None
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise UserError(f'{src}: its {name} does not match a {meta["model"]} model '
+                            f'({type(error).__name__}: {str(error).splitlines()[0]})') from None
         state['model'][name] = module.state_dict()
         state['optimizer'][name] = _torch_adam_state_dict(
             module, sub_state(arrays, OPTIMIZER_PREFIX.format(name)), meta, name)
-    with atomic_path(dst) as tmp:
-        torch.save(state, tmp)
+    ensure_writable_dir(os.path.dirname(os.path.abspath(dst)))
+    save_checkpoint(state, dst)
 
 
 def make_torch_optimizer(module, meta, network):
@@ -97,6 +114,7 @@ def _torch_adam_state_dict(module, optimizer_arrays, meta, network):
     return optimizer.state_dict()
 
 
+@refusing_incomplete
 def torch_to_chainer_checkpoint(src, dst, model=None):
     state = read_checkpoint(src, model)
     refuse_imported(src, state['meta'])
@@ -106,13 +124,17 @@ def torch_to_chainer_checkpoint(src, dst, model=None):
     for name, extras in state.get('extras', {}).items():
         arrays.update({f'{EXTRAS_PREFIX}{name}/{key}': tensor.numpy() for key, tensor in extras.items()})
     for name, module in build_named_networks(state['meta']).items():
-        module.load_state_dict(state['model'][name])
+        try:
+            module.load_state_dict(state['model'][name])
+        except (KeyError, RuntimeError) as error:
+            raise UserError(f'{src}: its {name} does not match a {state["meta"]["model"]} model '
+                            f'({type(error).__name__}: {str(error).splitlines()[0]})') from None
         for key, value in torch_state_to_chainer(module.state_dict()).items():
             arrays[MODEL_PREFIX.format(name) + key] = value
         arrays.update(_chainer_adam_arrays(module, state['optimizer'][name], state['meta'], name,
                                            OPTIMIZER_PREFIX.format(name), epoch=state['batches']['epoch']))
-    with atomic_path(dst) as tmp:
-        np.savez(tmp, **arrays)
+    ensure_writable_dir(os.path.dirname(os.path.abspath(dst)))
+    write_snapshot(dst, arrays)
 
 
 def _chainer_adam_arrays(module, optimizer_state, meta, network, prefix, epoch):

@@ -4,7 +4,7 @@ read from the checkpoint's suffix."""
 import numpy as np
 
 from gan_common.checkpoints import framework_of, single_generator_error
-from gan_common.devices import DEVICE_SPECS, parse_device
+from gan_common.devices import DEVICE_SPECS, parse_device, require_gpu
 from gan_common.errors import UserError
 from gan_common.frameworks import implementation
 from gan_common.models import declaration
@@ -20,8 +20,10 @@ class TrainedNetworks:
 
     def __init__(self, path, device='cpu'):
         framework = framework_of(path)
-        spec = DEVICE_SPECS[framework](parse_device(device))
-        self.meta, self.networks = implementation(framework, 'checkpoint').load_named_networks(path, device=spec)
+        gpu = parse_device(device)
+        require_gpu(gpu, (framework,))
+        self.meta, self.networks = implementation(framework, 'checkpoint').load_named_networks(
+            path, device=DEVICE_SPECS[framework](gpu))
         self.path = path
         self.model = self.meta['model']
         self.config = self.meta['config']

@@ -27,7 +27,6 @@ import zipfile
 import numpy as np
 
 from gan_common.errors import UserError
-from gan_common.files import atomic_path
 from gan_common.keymap import SOURCE_LINK_NAMES
 
 ZIP_MAGIC, HDF5_MAGIC = b'PK', b'\x89HDF\r\n\x1a\n'
@@ -301,22 +300,20 @@ def imported_meta(model, config, role, src, v1_20_bn):
 
 
 def write_chainer(dst, meta, role, arrays):
-    from chainer_impl.checkpoint import META_KEY, MODEL_PREFIX
+    from chainer_impl.checkpoint import META_KEY, MODEL_PREFIX, write_snapshot
     out = {META_KEY: np.array(json.dumps(dict(meta, framework='chainer')))}
     out.update({MODEL_PREFIX.format(role) + key: value for key, value in arrays.items()})
-    with atomic_path(dst) as tmp:
-        np.savez(tmp, **out)
+    write_snapshot(dst, out)
 
 
 def write_torch(dst, meta, role, arrays):
-    import torch
     from bridge.transfer import chainer_state_to_torch
+    from torch_impl.checkpoint import save_checkpoint
     from torch_impl.models import build_named_networks
     meta = dict(meta, framework='torch')
     module = build_named_networks(meta)[role]
     module.load_state_dict(chainer_state_to_torch(arrays, module))
-    with atomic_path(dst) as tmp:
-        torch.save({'meta': meta, 'model': {role: module.state_dict()}}, tmp)
+    save_checkpoint({'meta': meta, 'model': {role: module.state_dict()}}, dst)
 
 
 def import_legacy_model(src, dst, model, trust_pickle=False, v1_20_bn=False):

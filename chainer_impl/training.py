@@ -1,12 +1,10 @@
 """Chainer training: a ``Trainer`` with one ``StandardUpdater`` subclass that
 calls the model module's ``train_step`` with the inputs its ``RECIPE`` draws
 (see ``gan_common.recipes``), and extensions for everything else (log,
-progress bar, snapshots for ``--resume``, sample grids, loss plot)."""
-import glob
+progress bar, checksummed snapshots for ``--resume``, sample grids); the
+loss plot is drawn from ``log.jsonl`` at the end, as the PyTorch trainer does."""
 import json
-import math
 import os
-import re
 
 from chainer_impl import compat  # noqa: F401
 import chainer
@@ -14,15 +12,18 @@ import numpy as np
 from chainer import training
 from chainer.training import extensions
 
+from chainer_impl.checkpoint import ITERATION_KEY, SnapshotWriter, read_snapshot, require_training_state
 from gan_common import rundir
-from gan_common.errors import UserError
+from gan_common.cycle import stateful
 from gan_common.images import save_grid
 from gan_common.parallel import Shard
-from gan_common.cycle import learning_rate_factor, stateful
+from gan_common.plots import plot_log
 from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
+from gan_common.training import check_alive, check_finite, learning_rate_factor, run_meta, set_learning_rate
 
-SNAPSHOT_PATTERN = 'snapshot_iter_{.updater.iteration}.npz'
+SUFFIX = '.npz'
+SNAPSHOT_PATTERN = 'snapshot_iter_{.updater.iteration}' + SUFFIX
 
 
 class BatchIterator(chainer.dataset.Iterator):
@@ -72,9 +73,11 @@ class GANUpdater(training.updaters.StandardUpdater):
     from the iterator, then noise, labels, crops from the shared stream) and
     runs ``train_step(*networks, *optimizers, *inputs, **step_kwargs)``, the
     networks in the recipe's order (``gen, dis``; CycleGAN's four); logs the
-    recipe's loss names. A preset's learning-rate schedule is applied per epoch."""
+    recipe's loss names. A preset's learning-rate schedule is applied per
+    epoch. A NaN/inf loss stops the run (``run_dir``: where its snapshots are)."""
 
-    def __init__(self, iterator, optimizers, train_step, draw, loss_names, device, meta, step_kwargs=None):
+    def __init__(self, iterator, optimizers, train_step, draw, loss_names, device, meta, step_kwargs=None,
+                 run_dir='.'):
         super().__init__(iterator, optimizers, device=device)
         self.names = list(optimizers)
         self.train_step = train_step
@@ -82,17 +85,17 @@ class GANUpdater(training.updaters.StandardUpdater):
         self.loss_names = loss_names
         self.meta = meta
         self.step_kwargs = step_kwargs or {}
+        self.run_dir = run_dir
 
     def update_core(self):
         optimizers = [self.get_optimizer(name) for name in self.names]
         iterator = self.get_iterator('main')
         inputs = to_chainer_inputs(self.draw(iterator.next()), self.device)
         self.apply_schedule(iterator.epoch)
-        losses = self.train_step(*[o.target for o in optimizers], *optimizers, *inputs, **self.step_kwargs)
+        with np.errstate(over='ignore', invalid='ignore', divide='ignore'):  # a NaN is reported below, once
+            losses = self.train_step(*[o.target for o in optimizers], *optimizers, *inputs, **self.step_kwargs)
         values = {name: float(loss.array) for name, loss in zip(self.loss_names, losses)}
-        if not all(math.isfinite(v) for v in values.values()):
-            raise UserError(f'loss became NaN/inf at iteration {self.iteration + 1} ({values}); '
-                            'lower the learning rate or --resume from an earlier snapshot')
+        check_finite(values, self.iteration + 1, self.run_dir, SUFFIX)
         chainer.report(values)
 
     def apply_schedule(self, epoch):
@@ -100,7 +103,7 @@ class GANUpdater(training.updaters.StandardUpdater):
         if config.get('lr_schedule'):
             factor = learning_rate_factor(config, epoch)
             for name in self.names:
-                self.get_optimizer(name).alpha = adam_settings(config, name)['alpha'] * factor
+                set_learning_rate(self.get_optimizer(name).hyperparam, adam_settings(config, name)['alpha'] * factor)
 
     def serialize(self, serializer):
         super().serialize(serializer)
@@ -119,7 +122,8 @@ class GANUpdater(training.updaters.StandardUpdater):
 
 
 class JsonlLog(training.Extension):
-    """Appends LogReport's newest entry to ``log.jsonl`` (the run-directory contract)."""
+    """Appends LogReport's newest entry to ``log.jsonl`` (the run-directory
+    contract), and stops a run whose log shows it has died."""
     priority = training.PRIORITY_READER
 
     def __init__(self, run_dir):
@@ -131,6 +135,7 @@ class JsonlLog(training.Extension):
         for entry in log[self._written:]:
             rundir.append_log(self.run_dir, {k: entry[k] for k in entry})
         self._written = len(log)
+        check_alive(log, self.run_dir, SUFFIX)
 
     def serialize(self, serializer):
         self._written = int(serializer('written', self._written))
@@ -157,13 +162,6 @@ def generate(gen, z, labels=None):
     return chainer.backend.CpuDevice().send(y.array)
 
 
-def latest_snapshot(run_dir):
-    paths = glob.glob(os.path.join(run_dir, 'snapshot_iter_*.npz'))
-    if not paths:
-        return None
-    return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.npz$', p).group(1)))
-
-
 def build_trainer(module, networks, images, config, run_dir, device, labels=None, parallel=None):
     """A Trainer for ``config`` (see ``gan_common.presets``) writing into ``run_dir``;
     ``networks`` by name (``build_named_networks``); ``labels`` (N,) for a conditional model;
@@ -173,39 +171,39 @@ def build_trainer(module, networks, images, config, run_dir, device, labels=None
     stream = RandomStream(config['seed'])
     batches = recipe.batches(images, config, stream)
     draw = shard.drawer(recipe.drawer(images, labels, stream, config))
-    meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
     optimizers = {name: module.make_optimizer(networks[name], adam_settings(config, name)) for name in recipe.networks}
     if parallel:
         optimizers = {name: parallel.optimizer(optimizer) for name, optimizer in optimizers.items()}
     updater = GANUpdater(BatchIterator(batches), optimizers, module.train_step, draw, recipe.loss_names,
-                         device, meta, shard.step_kwargs(recipe, config, stream))
+                         device, run_meta(config, 'chainer'), shard.step_kwargs(recipe, config, stream), run_dir)
     stop = (config['iterations'], 'iteration')
     trainer = training.Trainer(updater, stop, out=run_dir)
     if not shard.is_writer:
         return trainer
     every = lambda key: (config[key], 'iteration')  # noqa: E731
     fixed = recipe.fixed(images, config)
-    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename='chainer_log.json'))
+    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename=None))  # log.jsonl is the log
     trainer.extend(JsonlLog(run_dir), trigger=every('log_every'))
-    trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN), trigger=every('snapshot_every'), name='snapshot')
+    trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN, writer=SnapshotWriter()),
+                   trigger=every('snapshot_every'), name='snapshot')
     trainer.extend(sample_grid_extension(recipe, networks, fixed, run_dir, config['value_range']),
                    trigger=every('sample_every'))
-    if extensions.PlotReport.available():
-        trainer.extend(extensions.PlotReport(list(recipe.loss_names), 'iteration',
-                                             trigger=every('log_every'), filename='loss.png'))
     if config.get('progress', True):
         trainer.extend(extensions.ProgressBar(update_interval=max(1, config['log_every'])))
     return trainer
 
 
-def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
+def read_start(path, model):
+    """(arrays, the settings it was trained with, its iteration) of a snapshot to start from, verified."""
+    arrays, meta = read_snapshot(path, model)
+    return arrays, meta['config'], int(arrays[ITERATION_KEY]) if ITERATION_KEY in arrays else 0
+
+
+def train(config, images, run_dir, start=None, labels=None):
     """Train ``config['model']`` on ``images`` (N, C, H, W; CycleGAN: an
     ``UnpairedImages``) (and their ``labels`` (N,), which a conditional model
-    needs) into ``run_dir``.
-
-    ``resume``: continue from the newest snapshot in ``run_dir``;
-    ``resume_from``: start from a checkpoint file (e.g. converted from PyTorch)."""
-    from chainer_impl.checkpoint import MODEL_PREFIX, read_snapshot
+    needs) into ``run_dir``; ``start``: (path, arrays) of a snapshot to
+    continue (``read_start``), e.g. the run's own or one converted from PyTorch."""
     from chainer_impl.models import MODULES, build_named_networks
     parallel = None
     if config.get('workers', 1) > 1:
@@ -215,31 +213,23 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
     device = chainer.get_device(parallel.device_spec if parallel else config['chainer_device'])
     device.use()
     np.random.seed(config['seed'])  # Chainer's initialisers draw from NumPy's global stream
-    meta = {'model': config['model'], 'framework': 'chainer', 'config': config}
-    networks = build_named_networks(meta, device)
+    networks = build_named_networks(run_meta(config, 'chainer'), device)
     if parallel:
         networks = parallel.convert_networks(networks, config['model'])
     trainer = build_trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels, parallel)
-    source = latest_snapshot(run_dir) if resume else resume_from
-    if resume and source is None:
-        raise UserError(f'--resume: no snapshot_iter_*.npz in {run_dir}; train without --resume first')
-    if source is not None:
-        arrays, _ = read_snapshot(source, config['model'])
-        for name, network in networks.items():  # a converted file holds no extension state, so load
-            prefix = MODEL_PREFIX.format(name)  # non-strictly, but insist on the networks
-            missing = [k for k in state_keys(network) if prefix + k not in arrays]
-            if missing:
-                raise UserError(f'{source} lacks {len(missing)} {name} arrays (e.g. {missing[0]}); it is not a {config["model"]} checkpoint')
+    if start is not None:
+        source, arrays = start
+        require_training_state(arrays, networks, source)
+        # a converted file holds no extension state, so load non-strictly (the networks are checked above)
         chainer.serializers.NpzDeserializer(arrays, strict=False).load(trainer)
         if writer:
             rundir.truncate_log(run_dir, trainer.updater.iteration)
             print(f'resumed from {source} at iteration {trainer.updater.iteration}')
     trainer.run(show_loop_exception_msg=False)  # a UserError is reported in one line
-    if writer and trainer.updater.iteration % config['snapshot_every']:
+    if not writer:
+        return trainer
+    if trainer.updater.iteration % config['snapshot_every']:
         trainer.get_extension('snapshot')(trainer)
+    plot_log(rundir.read_log(run_dir), list(MODULES[config['model']].RECIPE.loss_names),
+             os.path.join(run_dir, 'loss.png'))
     return trainer
-
-
-def state_keys(link):
-    from chainer_impl.checkpoint import state_of
-    return list(state_of(link))

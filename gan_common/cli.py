@@ -1,7 +1,7 @@
 """Command-line pieces shared by train.py and compare.py."""
 from gan_common import presets
 from gan_common.datasets import load_images, value_range
-from gan_common.devices import chainer_device_spec, parse_device, torch_device_spec
+from gan_common.devices import chainer_device_spec, parse_device, require_gpu, torch_device_spec
 from gan_common.errors import UserError
 
 
@@ -32,9 +32,21 @@ def parse_classes(text):
     if text is None:
         return None
     try:
-        return sorted({int(part) for part in text.split(',') if part.strip()})
+        classes = sorted({int(part) for part in text.split(',') if part.strip()})
     except ValueError:
         raise UserError(f'--digits {text!r} is not a comma-separated list of class numbers, e.g. 0 or 3,5') from None
+    if not classes:
+        raise UserError(f'--digits {text!r} names no class; give class numbers, e.g. 0 or 3,5')
+    return classes
+
+
+MAX_SEED = 2 ** 32 - 1  # NumPy's global seed (Chainer's initialisers) takes no more
+
+
+def check_seed(seed):
+    if not 0 <= seed <= MAX_SEED:
+        raise UserError(f'--seed must be between 0 and {MAX_SEED}, got {seed}')
+    return seed
 
 
 def positive(name, value):
@@ -43,11 +55,12 @@ def positive(name, value):
     return value
 
 
-def make_config(args, dtype):
-    """The preset's settings with the command line's overrides applied."""
+def make_config(args, dtype, frameworks=('chainer', 'torch')):
+    """The preset's settings with the command line's overrides applied
+    (``frameworks``: those that will run, which must be able to use --device)."""
     preset = args.preset or presets.default_preset(args.model)
     config = presets.get_preset(args.model, preset)
-    config.update(model=args.model, preset=preset, seed=args.seed, dtype=dtype,
+    config.update(model=args.model, preset=preset, seed=check_seed(args.seed), dtype=dtype,
                   classes=parse_classes(args.digits))
     if args.dataset is not None:
         config['dataset'] = args.dataset
@@ -58,6 +71,7 @@ def make_config(args, dtype):
     elif args.image_size is not None or args.gan_loss is not None:
         raise UserError('--image-size and --gan-loss are CycleGAN options; drop them or pass --model cyclegan')
     gpu = parse_device(args.device)
+    require_gpu(gpu, frameworks)
     config.update(chainer_device=chainer_device_spec(gpu), torch_device=torch_device_spec(gpu),
                   value_range=list(value_range(config['scaling'])))
     return config

@@ -52,17 +52,6 @@ def check_image_size(preset, size, what='--image-size', rules=SIZE_RULES):
     return size
 
 
-def learning_rate_factor(config, epoch):
-    """The reference implementation's ``lambda_rule``: 1 for the first
-    ``constant_epochs`` epochs (0-based ``epoch``), then
-    ``1 - (epoch + 1 - constant_epochs) / (decay_epochs + 1)``, reaching 0 at
-    the end of the last decay epoch. 1 when the preset has no schedule."""
-    schedule = config.get('lr_schedule')
-    if not schedule:
-        return 1.0
-    return 1.0 - max(0, epoch + 1 - schedule['constant_epochs']) / float(schedule['decay_epochs'] + 1)
-
-
 # ---------------------------------------------------------------- batches
 class UnpairedBatches:
     """Indices of one A batch and one B batch per iteration: each domain goes

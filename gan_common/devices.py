@@ -30,3 +30,35 @@ def torch_device_spec(gpu):
 
 
 DEVICE_SPECS = {'chainer': chainer_device_spec, 'torch': torch_device_spec}  # framework -> spec(gpu)
+
+
+def require_gpu(gpu, frameworks=('chainer', 'torch')):
+    """Refuse GPU ``gpu`` (None: the CPU) unless each of ``frameworks`` can use it."""
+    if gpu is None:
+        return
+    for framework in frameworks:
+        count = _torch_gpus() if framework == 'torch' else _cupy_gpus()
+        if count is None:
+            what = 'PyTorch was built without CUDA' if framework == 'torch' else 'CuPy is not installed'
+            raise UserError(f'--device asks for GPU {gpu}, but {what}; pass --device cpu, or install the GPU build')
+        if gpu >= count:
+            raise UserError(f'--device asks for GPU {gpu}, but {framework} sees {count} GPU(s); '
+                            f'pass --device cpu{"" if count == 0 else f" or a GPU below {count}"}')
+
+
+def _torch_gpus():
+    import torch
+    if not torch.backends.cuda.is_built():
+        return None
+    return torch.cuda.device_count()
+
+
+def _cupy_gpus():
+    try:
+        import cupy
+    except ImportError:
+        return None
+    try:
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # CUDA runtime errors: no driver, no device
+        return 0

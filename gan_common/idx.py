@@ -166,13 +166,17 @@ def load_idx_dataset(name, split='train', data_dir=None, verify=True):
 # ---------------------------------------------------------------- finding and checking
 
 def candidate_dirs(name, data_dir=None):
-    """Where dataset ``name`` may be, in order: ``data_dir``, then $GAN_DATA_DIR
-    (each either that folder or a parent holding ``<name>/``), then
-    <name>/ in the shipped data (the checkout's data/) and in the download cache."""
-    candidates = []
-    for base in (data_dir, os.environ.get(DATA_DIR_ENV)):
-        if base:
-            candidates += [Path(base), Path(base) / name]
+    """Where dataset ``name`` may be: only in ``data_dir`` when one is named
+    (a folder the user names and that lacks the data is an error, not a cue to
+    look elsewhere); otherwise $GAN_DATA_DIR, then <name>/ in the shipped data
+    (the checkout's data/) and in the download cache. Each base is either
+    that folder or a parent holding ``<name>/``."""
+    if data_dir:
+        if not Path(data_dir).is_dir():
+            raise UserError(f'--data-dir {data_dir} does not exist; pass the folder that holds the dataset')
+        return [Path(data_dir), Path(data_dir) / name]
+    base = os.environ.get(DATA_DIR_ENV)
+    candidates = [Path(base), Path(base) / name] if base else []
     return candidates + list(dict.fromkeys([SHIPPED_DATA_DIR / name, CACHE_DATA_DIR / name]))
 
 

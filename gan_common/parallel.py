@@ -99,7 +99,7 @@ def check_partial_batch(config, n_examples, workers):
                         f'split into {workers} equal shards; choose a --batch-size whose remainder does')
 
 
-def check_resumable(saved_config, workers):
+def check_same_workers(saved_config, workers):
     """``--resume`` continues a run on the number of ranks it was started with."""
     saved = saved_config.get('workers', 1)
     if saved != workers:

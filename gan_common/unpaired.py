@@ -1,8 +1,9 @@
 """Unpaired image datasets in CycleGAN's layout (``trainA/ trainB/ testA/
 testB/``, JPEG or PNG): find, read and download them.
 
-Images are converted to RGB (grayscale, palette and RGBA included: alpha is
-dropped) and resized to a square ``load_size`` with bicubic resampling, the
+Images are converted to RGB (grayscale, 16-bit grayscale scaled to 8 bits,
+palette and RGBA included: alpha is dropped; an image too large for Pillow to
+decode safely is refused) and resized to a square ``load_size`` with bicubic resampling, the
 reference implementation's ``resize_and_crop`` first step; the random crop
 and flip happen per iteration (``gan_common.cycle``). Every problem a user
 can fix ends in a one-line ``UserError``.
@@ -22,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -58,12 +60,13 @@ class UnpairedImages(NamedTuple):
 
 
 # ---------------------------------------------------------------- reading
-def list_images(folder):
-    """The JPEG/PNG files in ``folder``, sorted by name."""
+def list_images(folder, what=None):
+    """The JPEG/PNG files in ``folder``, sorted by name (``what``: the
+    refusal's fix for a missing folder, by default the dataset layout's)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise UserError(f'{folder} does not exist; an unpaired dataset needs trainA/ trainB/ (and testA/ testB/) '
-                        'folders of images')
+        raise UserError(f'{folder} does not exist; ' + (what or 'an unpaired dataset needs trainA/ trainB/ '
+                                                         '(and testA/ testB/) folders of images'))
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
     if not paths:
         raise UserError(f'{folder} holds no .jpg/.jpeg/.png images; put the domain\'s images there')
@@ -73,14 +76,30 @@ def list_images(folder):
 def read_image(path, size=None):
     """uint8 (3, H, W): RGB, resized (bicubic) to a square ``size`` unless it is None."""
     try:
-        with Image.open(path) as image:
-            image = image.convert('RGB')
-            if size is not None and image.size != (size, size):
-                image = image.resize((size, size), Image.BICUBIC)
-            return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image = to_rgb(image)
+                if size is not None and image.size != (size, size):
+                    image = image.resize((size, size), Image.BICUBIC)
+                return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UserError(f'{path} has more than {Image.MAX_IMAGE_PIXELS:,} pixels, too many to decode safely '
+                        '(a decompression bomb?); shrink or remove it') from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise UserError(f'{path} cannot be read as an image ({type(error).__name__}: '
                         f'{str(error).splitlines()[0] if str(error) else "no detail"}); replace or remove it') from None
+
+
+def to_rgb(image):
+    """An RGB copy of ``image``; 16- and 32-bit grayscale (PNG's ``I;16``, ``I``)
+    are scaled to 8 bits first, where ``convert`` would clip them to white."""
+    if image.mode.startswith('I;16') or image.mode == 'I':
+        pixels = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray((np.clip(pixels, 0, 65535) / 257.0 + 0.5).astype(np.uint8), 'L')
+    elif image.mode == 'F':
+        raise ValueError('a floating-point image; save it as 8-bit RGB or grayscale')
+    return image.convert('RGB')
 
 
 def load_folder(folder, size, limit=None):

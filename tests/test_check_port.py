@@ -54,7 +54,10 @@ BROKEN = {
     'softmax_axis': (C.DeconvNet, T.softmax_axis, {}, 'dc', 'up', 'forward'),
     'avg_pool_padding': (C.PadPoolNet, T.avg_pool_padding, {}, 'c1', 'a', 'forward'),
     'reflect_pad_backward': (C.PadPoolNet, T.reflect_pad_backward, {}, 'c2', 'b', 'gradient'),
-    'dropout_mask': (C.DropoutNet, T.DropoutNetPort, {}, 'l1', 'hidden', 'forward'),
+    'dropout_mask': (C.DropoutNet, T.DropoutNetPort, {'share_dropout_masks': False}, 'l1', 'hidden', 'forward'),
+    'dropout_ratio': (C.DropoutNet, T.dropout_ratio, {}, 'l1', 'hidden', 'forward'),
+    'missing_dropout': (C.DropoutNet, T.missing_dropout, {}, 'l1', 'hidden', 'forward'),
+    'dropout_place': (C.DropoutNet, T.dropout_place, {}, 'l1', 'hidden', 'forward'),
     'sigmoid_clamp': (C.LogSigmoidNet, T.LogSigmoidNetPort, {}, 'l1', 'linear', 'forward'),
     'adam_eps': (C.ConvNet, T.correct, {'steps': 2, 'torch_optimizer': torch.optim.Adam}, 'conv1', 'first', 'step'),
 }
@@ -84,9 +87,10 @@ def test_bn_without_running_statistics_in_test_mode():
     (C.ConvNet, T.correct, {'mode': 'both', 'steps': 2}),
     (C.DeconvNet, T.deconv_correct, {}),
     (C.DropoutNet, T.DropoutNetPort, {'mode': 'test'}),
+    (C.DropoutNet, T.DropoutNetPort, {'mode': 'both', 'steps': 2}),
     (C.EmbedNet, T.EmbedNetPort, {}),
     (C.ConvNet, T.correct, {'dtype': 'float32'}),
-], ids=['convnet-both-steps', 'deconvnet', 'dropout-test-mode', 'embed', 'float32'])
+], ids=['convnet-both-steps', 'deconvnet', 'dropout-test-mode', 'dropout-shared-masks-steps', 'embed', 'float32'])
 def test_correct_ports_pass(chainer_class, port, options):
     result = check(chainer_class, port, **options)
     assert result.passed, result.text()
@@ -105,7 +109,8 @@ def test_same_names_pair_by_names_and_a_map_pairs_other_names(tmp_path):
 
 def test_json_has_the_documented_shape():
     report = check(C.ConvNet, T.bn_eps).to_json()
-    assert set(report) == {'passed', 'pairing', 'layers', 'first_divergence'}
+    assert set(report) == {'passed', 'pairing', 'dropout_masks', 'layers', 'first_divergence'}
+    assert report['dropout_masks'] == 'shared'
     assert set(report['first_divergence']) >= {'chainer', 'torch', 'quantity', 'max_abs_diff', 'cause', 'explanation'}
     assert [row['chainer'] for row in report['layers']] == ['conv1', 'bn1']
     assert report['layers'][0]['chainer_shape'] == [2, 4, 8, 8]

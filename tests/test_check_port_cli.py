@@ -82,3 +82,14 @@ def test_bad_inputs_end_in_one_line(capsys, chainer, torch_, shape, extra, fragm
     status, out, err = run(capsys, '--chainer', chainer, '--torch', torch_, '--input-shape', shape, *extra)
     assert status == 1
     assert len(err) == 1 and fragment in err[0], err
+
+
+def test_a_correct_port_with_dropout_passes_by_default_and_shows_its_masks_apart_on_request(capsys, tmp_path):
+    report = tmp_path / 'report.json'
+    model = ['--chainer', f'{CHAINER_FILE}:DropoutNet', '--torch', f'{TORCH_FILE}:DropoutNetPort', '--input-shape', '4,8']
+    status, out, _ = run(capsys, *model, '--steps', '1', '--json', report)
+    assert status == 0 and 'dropout masks shared' in out, out
+    assert json.loads(report.read_text())['dropout_masks'] == 'shared'
+    status, out, _ = run(capsys, *model, '--independent-dropout', '--json', report)
+    assert status == 1 and 'cause: dropout_mask' in out, out
+    assert json.loads(report.read_text())['first_divergence']['cause'] == 'dropout_mask'

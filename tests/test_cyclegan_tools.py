@@ -142,6 +142,21 @@ def test_translate_errors_are_one_line(runs, tmp_path):
     (tmp_path / 'bad.pt').write_bytes(b'garbage')
     assert_one_line_error(run_script('translate.py', tmp_path / 'bad.pt', MINI / 'testA', tmp_path / 'o', check=False),
                           'not a readable PyTorch checkpoint')
+    line = assert_one_line_error(run_script('translate.py', checkpoint, tmp_path / 'nowhere', tmp_path / 'o',
+                                            check=False), 'INPUT_DIR')
+    assert 'trainA' not in line
+    assert not (tmp_path / 'o').exists()
+
+
+def test_translate_checks_every_input_before_writing_any(runs, tmp_path):
+    inputs = tmp_path / 'in'
+    inputs.mkdir()
+    for path in sorted((MINI / 'testA').iterdir())[:2]:
+        (inputs / path.name).write_bytes(path.read_bytes())
+    (inputs / 'zz-broken.png').write_bytes(b'not a png')
+    result = run_script('translate.py', runs('torch') / 'snapshot_iter_4.pt', inputs, tmp_path / 'out', check=False)
+    assert_one_line_error(result, 'zz-broken.png')
+    assert not (tmp_path / 'out').exists()
 
 
 def test_sample_refuses_a_cyclegan_checkpoint(runs, tmp_path):

@@ -102,12 +102,23 @@ def test_find_reports_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setattr(idx, 'SHIPPED_DATA_DIR', tmp_path / 'repo-data')
     monkeypatch.setattr(idx, 'CACHE_DATA_DIR', tmp_path / 'cache')
     with pytest.raises(UserError) as error:
-        idx.find_dataset_dir('mnist', tmp_path / 'given')
+        idx.find_dataset_dir('mnist')
     message = str(error.value)
     assert '\n' not in message
-    for looked_in in (tmp_path / 'given', tmp_path / 'repo-data' / 'mnist', tmp_path / 'cache' / 'mnist'):
+    for looked_in in (tmp_path / 'repo-data' / 'mnist', tmp_path / 'cache' / 'mnist'):
         assert str(looked_in) in message
     assert 'ganport download mnist' in message and '--data-dir' in message
+
+
+def test_a_named_data_dir_without_the_data_is_an_error_not_a_fallback(tmp_path):
+    """D18: a missing or empty --data-dir never falls back to the bundled data/mnist."""
+    with pytest.raises(UserError, match='does not exist') as error:
+        idx.find_dataset_dir('mnist', tmp_path / 'missing')
+    assert '\n' not in str(error.value)
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(UserError) as error:
+        idx.find_dataset_dir('mnist', tmp_path / 'empty')
+    assert str(MNIST_DIR) not in str(error.value) and str(tmp_path / 'empty') in str(error.value)
 
 
 def test_find_names_the_missing_file(mnist_copy):

@@ -11,6 +11,7 @@ from PIL import Image
 from gan_common import cycle, unpaired
 from gan_common.errors import UserError
 from gan_common.streams import RandomStream
+from gan_common.training import learning_rate_factor
 from tests.helpers import SHARED_DATA, assert_one_line_error, leftovers, run_script, serve_folder
 
 MINI = SHARED_DATA / 'horse2zebra-mini'
@@ -143,9 +144,9 @@ def test_batches_resume_from_their_state():
 
 def test_learning_rate_schedule_is_the_reference_lambda_rule():
     schedule = {'lr_schedule': {'constant_epochs': 100, 'decay_epochs': 100}}
-    factors = [cycle.learning_rate_factor(schedule, epoch) for epoch in (0, 99, 100, 150, 199)]
+    factors = [learning_rate_factor(schedule, epoch) for epoch in (0, 99, 100, 150, 199)]
     assert factors == [1.0, 1.0, 1 - 1 / 101, 1 - 51 / 101, 1 - 100 / 101]
-    assert cycle.learning_rate_factor({}, 500) == 1.0
+    assert learning_rate_factor({}, 500) == 1.0
 
 
 def test_step_kwargs_give_pools_only_where_the_preset_has_one():

@@ -2,10 +2,7 @@
 with the inputs its ``RECIPE`` draws (see ``gan_common.recipes``): the same
 batches, noise, labels, logging, sample grids and checkpoints as the Chainer
 trainer (``chainer_impl/training.py``)."""
-import glob
-import math
 import os
-import re
 import time
 
 import numpy as np
@@ -13,16 +10,18 @@ import torch
 from tqdm import tqdm
 
 from gan_common import rundir
-from gan_common.cycle import learning_rate_factor, stateful
-from gan_common.errors import UserError
-from gan_common.files import atomic_path
+from gan_common.checkpoints import first_line, incomplete
+from gan_common.cycle import stateful
 from gan_common.images import save_grid
 from gan_common.parallel import Shard
 from gan_common.plots import plot_log
 from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
+from gan_common.training import check_alive, check_finite, learning_rate_factor, run_meta, set_learning_rate
+from torch_impl.checkpoint import read_checkpoint, save_checkpoint
 
-CHECKPOINT_PATTERN = 'snapshot_iter_{}.pt'
+SUFFIX = '.pt'
+CHECKPOINT_PATTERN = 'snapshot_iter_{}' + SUFFIX
 
 
 def to_torch_inputs(arrays, device):
@@ -40,13 +39,6 @@ def generate(gen, z, labels=None):
         y = gen(*to_torch_inputs([z] if labels is None else [z, np.asarray(labels, np.int64)], device))
     gen.train(was_training)
     return y.cpu().numpy()
-
-
-def latest_checkpoint(run_dir):
-    paths = glob.glob(os.path.join(run_dir, 'snapshot_iter_*.pt'))
-    if not paths:
-        return None
-    return max(paths, key=lambda p: int(re.search(r'snapshot_iter_(\d+)\.pt$', p).group(1)))
 
 
 class Trainer:
@@ -73,26 +65,33 @@ class Trainer:
         self.step_kwargs = self.shard.step_kwargs(self.recipe, config, self.stream)
         self.fixed = self.recipe.fixed(images, config)
         self.iteration = 0
+        self.history = []  # the log entries, for the dead-run check
 
     def step(self):
         arrays = self.draw(self.batches.next())
         self.apply_schedule(self.batches.epoch)
         names = self.recipe.networks
-        losses = self.module.train_step(*[self.step_networks[n] for n in names], *[self.optimizers[n] for n in names],
-                                        *to_torch_inputs(arrays, self.device), **self.step_kwargs)
+        try:
+            losses = self.module.train_step(*[self.step_networks[n] for n in names], *[self.optimizers[n] for n in names],
+                                            *to_torch_inputs(arrays, self.device), **self.step_kwargs)
+        except RuntimeError as error:  # BCELoss refuses a NaN probability before any loss is seen
+            if self.weights_are_finite() and 'between 0 and 1' not in str(error):
+                raise
+            check_finite(None, self.iteration + 1, self.run_dir, SUFFIX)
         self.iteration += 1
         values = {name: float(loss) for name, loss in zip(self.recipe.loss_names, losses)}
-        if not all(math.isfinite(v) for v in values.values()):
-            raise UserError(f'loss became NaN/inf at iteration {self.iteration} ({values}); '
-                            'lower the learning rate or --resume from an earlier snapshot')
+        check_finite(values, self.iteration, self.run_dir, SUFFIX)
         return values
+
+    def weights_are_finite(self):
+        return all(bool(torch.isfinite(p).all()) for network in self.networks.values() for p in network.parameters())
 
     def apply_schedule(self, epoch):
         if self.config.get('lr_schedule'):
             factor = learning_rate_factor(self.config, epoch)
             for name, optimizer in self.optimizers.items():
                 for group in optimizer.param_groups:
-                    group['alpha'] = adam_settings(self.config, name)['alpha'] * factor
+                    set_learning_rate(group, adam_settings(self.config, name)['alpha'] * factor)
 
     def run(self):
         config, total = self.config, self.config['iterations']
@@ -107,6 +106,8 @@ class Trainer:
             if self.iteration % config['log_every'] == 0:
                 entry = self._log_entry(window, time.time() - start)
                 rundir.append_log(self.run_dir, entry)
+                self.history.append(entry)
+                check_alive(self.history, self.run_dir, SUFFIX)
                 bar.set_postfix({name: f'{entry[name]:.3f}' for name in self.recipe.loss_names})
                 window = []
             if self.iteration % config['sample_every'] == 0:
@@ -129,7 +130,7 @@ class Trainer:
         save_grid(images, path, cols=cols, value_range=self.config['value_range'], scale=2)
 
     def state(self):
-        return {'meta': {'model': self.config['model'], 'framework': 'torch', 'config': self.config},
+        return {'meta': run_meta(self.config, 'torch'),
                 'iteration': self.iteration,
                 'model': {name: network.state_dict() for name, network in self.networks.items()},
                 'optimizer': {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
@@ -137,10 +138,14 @@ class Trainer:
                 'extras': {name: {key: torch.from_numpy(np.ascontiguousarray(array)) for key, array in value.get_state().items()}
                            for name, value in stateful(self.step_kwargs).items()}}
 
-    def load_state(self, state):
-        for name, network in self.networks.items():
-            network.load_state_dict(state['model'][name])
-            self.optimizers[name].load_state_dict(state['optimizer'][name])
+    def load_state(self, state, source='the checkpoint'):
+        try:
+            for name, network in self.networks.items():
+                network.load_state_dict(state['model'][name])
+                self.optimizers[name].load_state_dict(state['optimizer'][name])
+        except (KeyError, ValueError, RuntimeError) as error:
+            raise incomplete(source, f'a matching {name} or its optimizer state ({type(error).__name__}: '
+                                     f'{first_line(error)})') from None
         self.batches.set_state(state['batches'])
         for name, value in stateful(self.step_kwargs).items():
             if name in state.get('extras', {}):
@@ -149,19 +154,22 @@ class Trainer:
 
     def save_checkpoint(self):
         path = os.path.join(self.run_dir, CHECKPOINT_PATTERN.format(self.iteration))
-        with atomic_path(path) as tmp:
-            torch.save(self.state(), tmp)
+        save_checkpoint(self.state(), path)
         return path
 
 
-def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
-    """Train ``config['model']`` on ``images`` (N, C, H, W; CycleGAN: an
-    ``UnpairedImages``) (and their
-    ``labels`` (N,), which a conditional model needs) into ``run_dir``.
+def read_start(path, model):
+    """(state, the settings it was trained with, its iteration) of a checkpoint to start from, verified."""
+    state = read_checkpoint(path, model)
+    return state, state['meta']['config'], int(state['iteration'])
 
-    ``resume``: continue from the newest checkpoint in ``run_dir``;
-    ``resume_from``: start from a checkpoint file (e.g. converted from Chainer)."""
-    from torch_impl.checkpoint import read_checkpoint
+
+
+def train(config, images, run_dir, start=None, labels=None):
+    """Train ``config['model']`` on ``images`` (N, C, H, W; CycleGAN: an
+    ``UnpairedImages``) (and their ``labels`` (N,), which a conditional model
+    needs) into ``run_dir``; ``start``: (path, state) of a checkpoint to
+    continue (``read_start``), e.g. the run's own or one converted from Chainer."""
     from torch_impl.models import MODULES, build_named_networks
     parallel = None
     if config.get('workers', 1) > 1:
@@ -169,22 +177,19 @@ def train(config, images, run_dir, resume=False, resume_from=None, labels=None):
         parallel = DataParallel(config)
     device = parallel.device if parallel else torch.device(config['torch_device'])
     torch.manual_seed(config['seed'])
-    meta = {'model': config['model'], 'framework': 'torch', 'config': config}
-    networks = build_named_networks(meta, device)
+    networks = build_named_networks(run_meta(config, 'torch'), device)
     if parallel:
         networks = parallel.convert_networks(networks, config['model'])
-    source = latest_checkpoint(run_dir) if resume else resume_from
-    if resume and source is None:
-        raise UserError(f'--resume: no snapshot_iter_*.pt in {run_dir}; train without --resume first')
-    if source is not None:
-        state = read_checkpoint(source, config['model'])
-        for name, network in networks.items():  # before DDP is built, so that it broadcasts these
-            network.load_state_dict(state['model'][name])
+        if start is not None:  # before DDP is built, so that it broadcasts these weights
+            for name, network in networks.items():
+                network.load_state_dict(start[1]['model'][name])
     trainer = Trainer(MODULES[config['model']], networks, images, config, run_dir, device, labels, parallel)
-    if source is not None:
-        trainer.load_state(state)
+    if start is not None:
+        source, state = start
+        trainer.load_state(state, source)
         if trainer.shard.is_writer:
             rundir.truncate_log(run_dir, trainer.iteration)
+            trainer.history = rundir.read_log(run_dir)
             print(f'resumed from {source} at iteration {trainer.iteration}')
     trainer.run()
     if parallel:

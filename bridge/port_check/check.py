@@ -15,7 +15,7 @@ from bridge.port_check.compare import MISSING, TOLERANCE, difference, worst
 from bridge.port_check.layers import kind_of
 from bridge.port_check.pairing import chainer_layers, layer_pairs, pair_calls, torch_layers
 from bridge.port_check.report import Divergence, PortCheck, Row
-from bridge.port_check.tracing import chainer_pass, torch_pass
+from bridge.port_check.tracing import SharedDropout, chainer_masks, chainer_pass, torch_pass
 from bridge.port_check.weights import copy_layer
 from chainer_impl.checkpoint import load_state, state_of
 from gan_common.errors import UserError
@@ -34,7 +34,7 @@ def sum_of_outputs_torch(*outputs):
 
 def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss=None, steps=0,
                chainer_optimizer=None, torch_optimizer=None, dtype='float64', mode='both', seed=0,
-               name_map=None, tolerance=None):
+               name_map=None, tolerance=None, share_dropout_masks=True):
     """Compare ``chainer_model`` and ``torch_model`` (Chainer's weights copied in) on ``inputs``.
 
     inputs: one NumPy array or a sequence of them (the models' positional
@@ -47,13 +47,16 @@ def check_port(chainer_model, torch_model, inputs, chainer_loss=None, torch_loss
     the steps run in train mode unless only test is asked for). name_map:
     {Chainer layer or save_npz key: PyTorch module or state_dict key};
     without it layers pair by names where the models' names agree, else by
-    call order. Returns a ``PortCheck``."""
+    call order. share_dropout_masks: in train mode PyTorch's dropouts apply
+    the masks Chainer's drew in the same pass (False: each draws its own, and
+    the different masks are diagnosed as ``dropout_mask``). Returns a
+    ``PortCheck``."""
     if dtype not in TORCH_DTYPES:
         raise UserError(f"dtype {dtype!r}: give 'float64' or 'float32'")
     if mode not in MODES:
         raise UserError(f"mode {mode!r}: give 'train', 'test' or 'both'")
     run = Run(chainer_model, torch_model, inputs, chainer_loss or sum_of_outputs_chainer,
-              torch_loss or sum_of_outputs_torch, dtype, seed, name_map, tolerance)
+              torch_loss or sum_of_outputs_torch, dtype, seed, name_map, tolerance, share_dropout_masks)
     for train in MODES[mode]:
         run.restore()
         run.check_mode(train)
@@ -116,8 +119,10 @@ def as_arrays(inputs, dtype):
 class Run:
     """One check in progress: the models, their pairing, the initial state."""
 
-    def __init__(self, chainer_model, torch_model, inputs, chainer_loss, torch_loss, dtype, seed, name_map, tolerance):
+    def __init__(self, chainer_model, torch_model, inputs, chainer_loss, torch_loss, dtype, seed, name_map, tolerance,
+                 share_dropout_masks=True):
         self.chainer_model, self.torch_model = chainer_model, torch_model
+        self.share_dropout_masks = share_dropout_masks
         self.dtype, self.torch_dtype = np.dtype(dtype), TORCH_DTYPES[dtype]
         self.arrays = as_arrays(inputs, self.dtype)
         self.chainer_loss, self.torch_loss = chainer_loss, torch_loss
@@ -138,7 +143,8 @@ class Run:
                 copy_layer(pair.chainer_layer, pair.torch_layer)
             except ValueError as error:
                 self.uncopied[pair.chainer] = str(error)
-        self.result = PortCheck(pairing, dtype, self.tolerance)
+        self.result = PortCheck(pairing, dtype, self.tolerance,
+                                dropout_masks='shared' if share_dropout_masks else 'independent')
         self.chainer_state = {key: np.array(value) for key, value in state_of(chainer_model).items()}
         self.torch_state = copy.deepcopy(torch_model.state_dict())
 
@@ -172,13 +178,18 @@ class Run:
         return chainer_pass(self.chainer_model, self.c_names, self.arrays, train, self.chainer_loss, self.seed,
                             backward, partial)
 
-    def torch_pass(self, train, backward=False):
+    def torch_pass(self, train, backward=False, c_pass=None, share=None, ratios=None, skip=()):
+        """``c_pass``: the Chainer pass whose dropout masks PyTorch's shares
+        (``share``, by default where masks are shared); ``ratios``: {dropout
+        call: p} instead of the port's; ``skip``: dropout calls left out."""
+        share = self.share_dropout_masks if share is None else share
+        dropout = SharedDropout(chainer_masks(c_pass) if c_pass is not None and train and share else [], ratios, skip)
         self.torch_model.train(train)
         for module, flag in self.train_flags.items():  # a port may keep some modules in eval mode
             if not flag:
                 module.eval()
         return torch_pass(self.torch_model, self.t_layers, self.arrays, self.torch_dtype, self.torch_loss,
-                          self.seed, backward)
+                          self.seed, dropout, backward)
 
     def within(self, diff):
         return diff.within(self.tolerance)
@@ -190,7 +201,8 @@ class Run:
     # ---------------------------------------------------------------- forward and gradients
     def check_mode(self, train):
         mode = 'train' if train else 'test'
-        c_pass, t_pass = self.chainer_pass(train, backward=True), self.torch_pass(train, backward=True)
+        c_pass = self.chainer_pass(train, backward=True)
+        t_pass = self.torch_pass(train, backward=True, c_pass=c_pass)
         if len(c_pass.calls) != len(self.call_pairs) or len(t_pass.calls) != len(self.call_pairs):
             raise UserError(f'in {mode} mode the models call other layers than in test mode; '
                             'check each in one mode with --mode')
@@ -275,9 +287,9 @@ class Run:
         t_opt = torch_optimizer(self.torch_model.parameters())
         worst_step = []
         for step in range(1, steps + 1):
-            self.chainer_pass(train, backward=True)
+            c_pass = self.chainer_pass(train, backward=True)
             c_opt.update()
-            self.torch_pass(train, backward=True)
+            self.torch_pass(train, backward=True, c_pass=c_pass)
             t_opt.step()
             for index, pair in enumerate(self.layer_pairs):
                 diff = diagnosis.parameter_difference(pair)

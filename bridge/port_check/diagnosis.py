@@ -21,7 +21,7 @@ import torch.nn.functional as TF
 from bridge.port_check.compare import MISSING, SAME, difference, worst
 from bridge.port_check.layers import (BIAS, chainer_entries, chainer_settings, kind_of, rerun_torch_layer,
                                       torch_entries, torch_settings)
-from bridge.port_check.tracing import patched_function, values
+from bridge.port_check.tracing import chainer_masks, patched_function, values
 from bridge.port_check.weights import entry_partners
 from chainer_impl.checkpoint import load_state
 
@@ -43,7 +43,10 @@ CATALOGUE = {
     'avg_pool_padding': "average pooling's padding: Chainer counts it as zeros (count_include_pad=True)",
     'sigmoid_clamp': "Chainer's F.sigmoid is exactly 0 below about -37 (tanh-based); torch.sigmoid is not; "
                      'or the port clamps the sigmoid to [eps, 1 - eps]',
-    'dropout_mask': 'dropout masks: each framework draws its own; with Chainer\'s masks the outputs agree',
+    'dropout_mask': "dropout masks drawn by each framework (--independent-dropout): with Chainer's masks they agree",
+    'dropout_ratio': "dropout's ratio: the same kept units (Chainer's masks) scaled by another 1 / (1 - p)",
+    'missing_dropout': 'a dropout in Chainer that the PyTorch port does not apply',
+    'dropout_place': 'a dropout applied elsewhere in the PyTorch port than in Chainer',
     'adam_eps': "Adam's epsilon: Chainer adds it to the uncorrected sqrt(v), torch.optim.Adam to the "
                 'bias-corrected one (torch_impl.optim.ChainerAdam repeats Chainer)',
     'reflect_pad_backward': "Chainer's F.pad(mode='reflect') backward drops the reflected pixels' gradient",
@@ -124,13 +127,9 @@ class Context:
                 if self.agrees(ours, theirs):
                     return self.finding(cause, f'{explanation}; with it changed, Chainer matches PyTorch at '
                                                f'{where} ({change(before, ours[0], theirs[0])})', producer)
-        if any(call.cls.__name__ == 'Dropout' for call in functions):
-            ours = select(self.replay_dropout())
-            if ours is not None and self.agrees(select(self.c_pass), ours):
-                return self.finding('dropout_mask', 'Chainer and PyTorch draw different dropout masks (the dropout '
-                                    f'after it); with Chainer\'s masks in PyTorch, Chainer matches PyTorch at {where} '
-                                    f'(max abs diff {before.abs:.3e} -> 0): compare in test mode, or feed both the '
-                                    'same masks', producer)
+        found = self.dropout(index, functions, select, before, where, producer)
+        if found:
+            return found
         if not any(call.cls.__name__ in ACTIVATIONS for call in functions):
             for name, function in TORCH_ACTIVATIONS:
                 ours = [function(self.tensor(a)) if a is not None and np.ndim(a) else a for a in select(self.c_pass)]
@@ -160,24 +159,50 @@ class Context:
                                     'same order they agree)', index)
         return None
 
-    def replay_dropout(self):
-        """PyTorch's pass again with each dropout applying Chainer's mask in turn."""
-        masks = iter([call.node.mask for call in self.c_pass.functions if call.cls.__name__ == 'Dropout'])
-        original = TF.dropout
-
-        def dropout(input, p=0.5, training=True, inplace=False):
-            if not training:
-                return input
-            mask = next(masks)
-            return input * torch.as_tensor(np.asarray(mask), dtype=input.dtype).reshape(input.shape)
-        self.run.torch_model.load_state_dict(self.run.torch_state)
-        TF.dropout = dropout
-        try:
-            return self.run.torch_pass(self.train)
-        except StopIteration:
+    def dropout(self, index, functions, select, before, where, producer):
+        """A dropout between the layers: masks drawn apart, another ratio, or
+        a dropout on one side only."""
+        ours, theirs = select(self.c_pass), select(self.t_pass)
+        chainer_here = [call for call in functions if call.cls.__name__ == 'Dropout']
+        torch_here = [(n, d) for n, d in enumerate(self.t_pass.functions) if d.gap == index]
+        if not chainer_here and not torch_here:
             return None
-        finally:
-            TF.dropout = original
+        if any(not d.shared for _, d in torch_here) and chainer_here and torch_here:
+            replayed = self.replay_torch(share=True)
+            if self.agrees(ours, select(replayed)):
+                return self.finding('dropout_mask', 'Chainer and PyTorch draw different dropout masks (the dropout '
+                                    f"after it); with Chainer's masks in PyTorch, Chainer matches PyTorch at {where} "
+                                    f'(max abs diff {before.abs:.3e} -> 0): the default shares them', producer)
+        masks = chainer_masks(self.c_pass)
+        for n, d in torch_here:
+            if d.shared and d.p != masks[n][1]:
+                if self.agrees(ours, select(self.replay_torch(ratios={n: masks[n][1]}))):
+                    return self.finding('dropout_ratio', f"Chainer's dropout ratio is {masks[n][1]:g}, the PyTorch "
+                                        f"port's p {d.p:g}: the kept units are scaled otherwise; with Chainer's ratio "
+                                        f'Chainer matches PyTorch at {where} (max abs diff {before.abs:.3e} -> 0)',
+                                        producer)
+        if torch_here and not chainer_here:
+            if self.agrees(ours, select(self.replay_torch(skip={n for n, _ in torch_here}))):
+                return self.finding('dropout_place', f'the PyTorch port applies dropout before {where} where Chainer '
+                                    f'applies none; without it Chainer matches PyTorch there (max abs diff '
+                                    f'{before.abs:.3e} -> 0)', producer)
+        if chainer_here and not torch_here:
+            call = chainer_here[0]
+            rerun = self.rerun_chainer(patched_function(call.cls, call.occurrence, identity_keeping_random))
+            if self.agrees(select(rerun), theirs):
+                moved = len(self.t_pass.functions) >= len(masks)
+                return self.finding('dropout_place' if moved else 'missing_dropout',
+                                    f'Chainer applies dropout before {where}, the PyTorch port '
+                                    f"{'elsewhere' if moved else 'nowhere'} ({len(self.t_pass.functions)} dropout "
+                                    f'call(s) against {len(masks)}); without it Chainer matches PyTorch there '
+                                    f'(max abs diff {before.abs:.3e} -> 0)', producer)
+        return None
+
+    def replay_torch(self, share=None, ratios=None, skip=()):
+        """PyTorch's pass again, sharing this pass's Chainer masks (``share``),
+        with other ratios or without some dropout calls."""
+        self.run.torch_model.load_state_dict(self.run.torch_state)
+        return self.run.torch_pass(self.train, c_pass=self.c_pass, share=share, ratios=ratios, skip=skip)
 
     # ---------------------------------------------------------------- inside a layer (forward)
     def forward_layer(self, index):
@@ -379,6 +404,12 @@ def identity(node, inputs, original):
     return inputs[0].copy(),
 
 
+def identity_keeping_random(node, inputs, original):
+    """No dropout here, but its mask drawn, so later ones draw what they did."""
+    original(node, inputs)
+    return inputs[0].copy(),
+
+
 def torch_sigmoid(node, inputs, original):
     x = inputs[0]
     original(node, inputs)  # keeps what its backward retains
@@ -485,9 +516,9 @@ def step(run, pair, steps, chainer_optimizer, torch_optimizer, train):
             t_opt = ChainerAdam(run.torch_model.parameters(), alpha=group['lr'], beta1=beta1, beta2=beta2,
                                 eps=group['eps'])
             for _ in range(steps):
-                run.chainer_pass(train, backward=True)
+                c_pass = run.chainer_pass(train, backward=True)
                 c_opt.update()
-                run.torch_pass(train, backward=True)
+                run.torch_pass(train, backward=True, c_pass=c_pass)
                 t_opt.step()
             after = worst(parameter_difference(p) for p in run.layer_pairs)
             if run.within(after):

@@ -38,6 +38,7 @@ class PortCheck:
     pairing: str  # 'names' | 'order'
     dtype: str
     tolerance: float
+    dropout_masks: str = 'shared'  # in train mode: 'shared' (PyTorch applies Chainer's) | 'independent'
     rows: list = field(default_factory=list)
     first_divergence: Divergence = None
     summary: list = field(default_factory=list)  # (quantity, max abs, max rel) lines below the table
@@ -51,7 +52,7 @@ class PortCheck:
         if self.first_divergence is not None:
             divergence = {k: v for k, v in asdict(self.first_divergence).items()}
             divergence['max_abs_diff'] = finite(divergence['max_abs_diff'])
-        return {'passed': self.passed, 'pairing': self.pairing,
+        return {'passed': self.passed, 'pairing': self.pairing, 'dropout_masks': self.dropout_masks,
                 'layers': [{k: finite(v) for k, v in asdict(row).items()} for row in self.rows],
                 'first_divergence': divergence}
 
@@ -71,7 +72,8 @@ class PortCheck:
                           f'{row.max_abs_diff:.2e}', f'{row.max_rel_diff:.2e}', grad, 'ok' if ok else 'FAIL'))
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
         table = ['  '.join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
-        out = [f'pairing by {self.pairing}; {self.dtype}, tolerance {self.tolerance:.0e} (max |a - b| / max(1, |a|))']
+        out = [f'pairing by {self.pairing}; {self.dtype}, tolerance {self.tolerance:.0e} (max |a - b| / max(1, |a|)); '
+               f'dropout masks {DROPOUT_MASKS[self.dropout_masks]}']
         out += table
         out += [f'{name}: max abs {a:.2e}, max rel {r:.2e}' for name, a, r in self.summary]
         if self.passed:
@@ -84,6 +86,10 @@ class PortCheck:
                        f'{d.mode} mode), max abs diff {d.max_abs_diff:.3e}')
             out.append(f'cause: {d.cause}: {d.explanation}')
         return '\n'.join(out)
+
+
+DROPOUT_MASKS = {'shared': "shared (PyTorch applies Chainer's in train mode)",
+                 'independent': 'independent (each framework draws its own)'}
 
 
 def shape_text(shape):

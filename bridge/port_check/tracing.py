@@ -189,7 +189,7 @@ def torch_inputs(arrays, dtype):
 class TorchRecorder:
     def __init__(self, layers):
         self.layers = layers  # name -> module
-        self.calls = []
+        self.calls, self.dropouts = [], []
         self.handles = []
 
     def __enter__(self):
@@ -212,17 +212,69 @@ class TorchRecorder:
         return hook
 
 
-def torch_pass(model, layers, arrays, dtype, loss_fn, seed, backward=False):
-    """One pass in the mode the model's modules are in."""
+@dataclass
+class TorchDropout:
+    """A ``torch.nn.functional.dropout`` call in training (``nn.Dropout``
+    calls it too): ``gap`` layer calls came before it; ``shared``: it applied
+    Chainer's mask."""
+    gap: int
+    p: float
+    shared: bool
+
+
+def chainer_masks(c_pass):
+    """What each Chainer dropout of a pass kept, in call order: (kept units, ratio)."""
+    return [(call.node.mask != 0, call.node.dropout_ratio) for call in c_pass.functions
+            if call.cls.__name__ == 'Dropout']
+
+
+class SharedDropout:
+    """Chainer's dropout masks for a PyTorch pass: the i-th dropout call in
+    training keeps the units Chainer's i-th dropout kept, scaled by
+    1 / (1 - p) of the port's own p (``ratios``: {call: p} instead), so a
+    port with another ratio still differs. A call with no mask of its shape
+    draws its own; a call in ``skip`` returns its input."""
+
+    def __init__(self, masks, ratios=None, skip=()):
+        self.masks, self.ratios, self.skip = masks, ratios or {}, set(skip)
+
+    @contextlib.contextmanager
+    def applied(self, recorder):
+        original = torch.nn.functional.dropout
+
+        def dropout(input, p=0.5, training=True, inplace=False):
+            if not training:
+                return input
+            index = len(recorder.dropouts)
+            p = self.ratios.get(index, p)
+            kept = self.masks[index][0] if index < len(self.masks) else None
+            shared = kept is not None and kept.shape == tuple(input.shape)
+            recorder.dropouts.append(TorchDropout(len(recorder.calls), p, shared))
+            if index in self.skip:
+                return input
+            if not shared:
+                return original(input, p, training, inplace)
+            scale = torch.as_tensor(kept, dtype=input.dtype) * (1.0 / (1.0 - p) if p < 1 else 0.0)
+            return input.mul_(scale) if inplace else input * scale
+        torch.nn.functional.dropout = dropout
+        try:
+            yield
+        finally:
+            torch.nn.functional.dropout = original
+
+
+def torch_pass(model, layers, arrays, dtype, loss_fn, seed, dropout, backward=False):
+    """One pass in the mode the model's modules are in, its dropouts as
+    ``dropout`` (a ``SharedDropout``) has them."""
     torch.manual_seed(seed)
     xs = torch_inputs(arrays, dtype)
-    with TorchRecorder(layers) as recorder:
+    with TorchRecorder(layers) as recorder, dropout.applied(recorder):
         outputs = as_tuple(model(*xs))
         loss = loss_fn(*outputs)
     for y in outputs:
         if y.requires_grad:
             y.retain_grad()
-    result = Pass(recorder.calls, [], xs, outputs, loss,
+    result = Pass(recorder.calls, recorder.dropouts, xs, outputs, loss,
                   [values(x) for x in xs], [values(y) for y in outputs], float(values(loss)))
     if backward:
         model.zero_grad(set_to_none=True)

@@ -38,6 +38,10 @@ def build_parser():
     parser.add_argument('--mode', default='both', choices=('train', 'test', 'both'),
                         help="Chainer's config.train and PyTorch's train()/eval(): both (the default) checks "
                              'train mode, then test mode from the same start; --steps run in train mode')
+    parser.add_argument('--independent-dropout', action='store_true',
+                        help="in train mode let each framework draw its own dropout masks (default: PyTorch's "
+                             "dropouts apply Chainer's masks, so a correct port passes; differing masks are "
+                             'then diagnosed as dropout_mask)')
     parser.add_argument('--steps', type=int, default=0, metavar='K', help='also compare K optimizer steps')
     parser.add_argument('--optimizer', default='chainer-adam', choices=OPTIMIZERS,
                         help="for --steps: Chainer's Adam() against torch_impl.optim.ChainerAdam "
@@ -110,7 +114,8 @@ def main(argv=None):
     chainer_optimizer, torch_optimizer = optimizers(args.optimizer)
     result = check_port(chainer_model, torch_model, inputs, steps=args.steps, chainer_optimizer=chainer_optimizer,
                         torch_optimizer=torch_optimizer, dtype=args.dtype, mode=args.mode, seed=args.seed,
-                        name_map=name_map, tolerance=args.tolerance)
+                        name_map=name_map, tolerance=args.tolerance,
+                        share_dropout_masks=not args.independent_dropout)
     print(result.text())
     if args.json:
         with atomic_path(args.json) as tmp:

@@ -21,7 +21,7 @@ import sys
 
 from gan_common.checkpoints import framework_of
 from gan_common.errors import UserError, exit_on_user_error
-from gan_common.files import ensure_writable_dir
+from gan_common.files import check_new_file, ensure_writable_dir
 
 
 def build_parser():
@@ -58,7 +58,7 @@ def main(argv=None):
     source, target = framework_of(args.src), framework_of(args.dst)
     if source == target:
         raise UserError(f'{args.src} and {args.dst} are both {source} files; give the other suffix to DST')
-    ensure_writable_dir(os.path.dirname(os.path.abspath(args.dst)))
+    check_new_file(args.dst, 'DST')
     from bridge.convert import CONVERTERS
     CONVERTERS[source](args.src, args.dst, args.model)
     print(f'wrote {args.dst}')

@@ -22,7 +22,8 @@ import os
 import numpy as np
 from tqdm import tqdm
 
-from gan_common.checkpoints import require_file
+from gan_common.checkpoints import first_line, require_file
+from gan_common.cli import check_seed
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.files import ensure_writable_dir
 from gan_common.images import save_grid
@@ -45,18 +46,29 @@ def build_parser():
     return parser
 
 
+def npz_names(path):
+    """The array names in the .npz ``path``, or a one-line refusal of an unreadable file."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return archive.files
+    except Exception as error:  # zero bytes, truncated, random bytes, a pickle: np.load raises many types
+        raise UserError(f'{path} is not a readable .npz ({type(error).__name__}: {first_line(error)}); '
+                        'pass a checkpoint or an .npz of samples as sample.py writes them') from None
+
+
 def is_sample_file(path):
-    if not path.endswith('.npz'):
-        return False
-    with np.load(path, allow_pickle=False) as archive:
-        return 'images' in archive.files
+    return path.endswith('.npz') and 'images' in npz_names(path)
 
 
 def load_samples(path):
     """(images, labels or None) of a sample.py .npz, checked."""
-    with np.load(path, allow_pickle=False) as archive:
-        images = archive['images'].astype(np.float32)
-        labels = archive['labels'].astype(np.int64) if 'labels' in archive.files else None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            images = archive['images'].astype(np.float32)
+            labels = archive['labels'].astype(np.int64) if 'labels' in archive.files else None
+    except Exception as error:  # an object array (needs pickle), a damaged member, non-numbers
+        raise UserError(f'{path}: images/labels are not readable numbers ({type(error).__name__}: '
+                        f'{first_line(error)}); write them with sample.py --out FILE.npz') from None
     if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise UserError(f'{path}: images have shape {images.shape}; expected (N, 1, 28, 28) in [0, 1]')
     if labels is not None and labels.shape != (len(images),):
@@ -125,11 +137,12 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.n < 20:
         raise UserError(f'--n must be at least 20 (10 classifier-score splits of 2), got {args.n}')
-    out = ensure_writable_dir(args.out or os.path.splitext(args.input)[0] + '-eval')
+    check_seed(args.seed)
     images, labels, generator, dataset = gather(args)
     from torch_impl import evaluation
     reference = evaluation.Reference(dataset, args.data_dir, progress=not args.no_progress)
     result = evaluation.evaluate(images, labels, reference, seed=args.seed, neighbours=args.neighbours)
+    out = ensure_writable_dir(args.out or os.path.splitext(args.input)[0] + '-eval')
     result.update(input=os.path.abspath(args.input), dataset=dataset, classifier_sha256=reference.classifier_sha256,
                   model=None if generator is None else generator.model)
     result['figures'] = write_figures(images, generator, reference, result, out, not args.no_progress)

@@ -41,11 +41,8 @@ def build_parser():
 
 # ---------------------------------------------------------------- run directories
 def newest_checkpoint(run_dir, framework):
-    if framework == 'chainer':
-        from chainer_impl.training import latest_snapshot as newest
-    else:
-        from torch_impl.training import latest_checkpoint as newest
-    path = newest(run_dir)
+    from gan_common.training import newest_snapshot
+    path = newest_snapshot(run_dir, '.npz' if framework == 'chainer' else '.pt')
     if path is None:
         raise UserError(f'{run_dir} holds no {TITLE[framework]} snapshot; train it first with '
                         f'ganport train --framework {framework} --out {run_dir}')

@@ -15,7 +15,8 @@ import numpy as np
 
 from bridge.generation import TrainedGenerator
 from gan_common.errors import UserError, exit_on_user_error
-from gan_common.files import atomic_path, ensure_writable_dir
+from gan_common.cli import check_seed
+from gan_common.files import atomic_path, check_new_file, ensure_writable_dir
 from gan_common.images import save_grid
 from gan_common.recipes import N_CLASSES
 
@@ -38,13 +39,15 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.n <= 0:
         raise UserError(f'--n must be positive, got {args.n}')
+    check_new_file(args.out)
     suffix = os.path.splitext(args.out)[1]
     if suffix not in ('.png', '.npz'):
         raise UserError(f'--out {args.out}: use a .png (grid) or .npz (arrays) file name')
     if args.label is not None and not 0 <= args.label < N_CLASSES:
         raise UserError(f'--class {args.label} is out of range; classes are 0-{N_CLASSES - 1}')
-    ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
+    check_seed(args.seed)
     images, labels = TrainedGenerator(args.checkpoint, args.device).sample(args.n, args.seed, args.label)
+    ensure_writable_dir(os.path.dirname(os.path.abspath(args.out)))
     if suffix == '.png':
         cycling = labels is not None and args.label is None
         save_grid(images, args.out, cols=N_CLASSES if cycling else None, scale=2)

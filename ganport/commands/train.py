@@ -17,11 +17,13 @@ from gan_common.cli import add_model_arguments, load_training_data, make_config,
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
-from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard, check_partial_batch, check_resumable, launch_command, launched_world
-from gan_common.rundir import create_run_dir, read_json
-from gan_common.streams import batches_per_epoch
+from gan_common.parallel import (TORCH_SYNC_BN_NEEDS_GPU, Shard, check_partial_batch, check_same_workers,
+                                 launch_command, launched_world)
+from gan_common.rundir import RunDir, read_json
+from gan_common.streams import RandomStream, batches_per_epoch
+from gan_common.training import check_length, check_resumable, resume_source
 
-PREPARED_RUN_DIR = 'GANPORT_PREPARED_RUN_DIR'  # set by the launching train command for its ranks
+SUFFIX = {'chainer': '.npz', 'torch': '.pt'}
 
 
 def build_parser():
@@ -55,7 +57,7 @@ def build_parser():
 
 
 def make_train_config(args):
-    config = make_config(args, args.dtype)
+    config = make_config(args, args.dtype, frameworks=(args.framework,))
     config.update(framework=args.framework, progress=not args.no_progress,
                   workers=positive('workers', args.workers), sync_bn=args.sync_bn)
     if args.sync_bn and args.workers == 1:
@@ -86,6 +88,26 @@ def set_length(config):
             config['n_examples'], config['batch_size'], config.get('keep_partial_batch', False))
 
 
+def framework_modules(args):
+    """The framework's ``training`` module and its ``MODULES``."""
+    if args.framework == 'torch' and args.threads is not None:
+        import torch
+        torch.set_num_threads(positive('threads', args.threads))
+    return implementation(args.framework, 'training'), implementation(args.framework, 'models').MODULES
+
+
+def read_start(training, args, config, out):
+    """(path, state, iteration) of the checkpoint to continue, checked
+    against the command line, or None for a fresh start."""
+    source = resume_source(out, args.resume, args.resume_from, SUFFIX[args.framework])
+    if source is None:
+        return None
+    state, then, iteration = training.read_start(source, config['model'])
+    check_resumable(then, config, source)
+    check_length(iteration, config['iterations'], source)
+    return source, state, iteration
+
+
 @exit_on_user_error
 def main(argv=None):
     args = build_parser().parse_args(argv)
@@ -98,32 +120,38 @@ def main(argv=None):
     if size == 1:
         Shard(0, config['workers']).check_batch_size(config['batch_size'])
         if args.resume and os.path.exists(os.path.join(out, 'config.json')):
-            check_resumable(read_json(os.path.join(out, 'config.json')), config['workers'])
+            check_same_workers(read_json(os.path.join(out, 'config.json')), config['workers'])
     images, labels = load_training_data(config, args.data_dir)
     check_partial_batch(config, config['n_examples'], config['workers'])
     set_length(config)
-    if rank == 0 and os.environ.get(PREPARED_RUN_DIR) != os.path.abspath(out):
-        create_run_dir(out, config, resume=args.resume)
-    if config['workers'] > 1 and size == 1:
-        launch_ranks(args.framework, config['workers'], out, argv)
+    training, modules = framework_modules(args)
+    modules[args.model].RECIPE.batches(images, config, RandomStream(config['seed']))  # refuses a too-large batch
+    start = read_start(training, args, config, out)
+    if start is not None and start[2] == config['iterations']:
+        print(f'{start[0]} is already at iteration {start[2]} of {config["iterations"]}; nothing to train')
         return
-    if args.framework == 'torch' and args.threads is not None:
-        import torch
-        torch.set_num_threads(positive('threads', args.threads))
-    train = implementation(args.framework, 'training').train
-    train(config, images, out, resume=args.resume, resume_from=args.resume_from, labels=labels)
-    if rank == 0:
-        print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
+    if size > 1:  # one rank of a run launched below: the launching command holds the run directory
+        training.train(config, images, out, start=None if start is None else start[:2], labels=labels)
+        return
+    run = RunDir(out, config, resume=args.resume)
+    try:
+        if config['workers'] > 1:
+            launch_ranks(args.framework, config['workers'], out, argv)
+        else:
+            training.train(config, images, out, start=None if start is None else start[:2], labels=labels)
+    except BaseException:
+        run.discard()  # a run that died before its first snapshot leaves nothing behind
+        raise
+    run.close()
+    print(f'run directory: {os.path.abspath(out)} (samples/, loss.png, log.jsonl, snapshots)')
 
 
 def launch_ranks(framework, workers, out, argv):
     """Run this command line again as ``workers`` ranks (the run directory is ready)."""
     command = launch_command(framework, workers, ['train', *(sys.argv[1:] if argv is None else argv)])
-    environment = dict(os.environ, **{PREPARED_RUN_DIR: os.path.abspath(out)})
-    if subprocess.run(command, env=environment).returncode:
+    if subprocess.run(command).returncode:
         raise UserError(f'a rank of the {workers}-rank run failed (its message is above); '
                         f'fix that and rerun, with --resume to continue from the last snapshot in {out}')
-
 
 if __name__ == '__main__':
     main()

@@ -87,9 +87,11 @@ def crop(image, shape):
 @exit_on_user_error
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    paths = list_images(args.input_dir)
-    out = Path(ensure_writable_dir(args.output_dir))
+    paths = list_images(args.input_dir, 'pass a folder of .jpg/.jpeg/.png images as INPUT_DIR')
     config, run = load(args.checkpoint, args.device)
+    for path in paths:  # every input is checked before anything is written
+        read_image(path, None)
+    out = Path(ensure_writable_dir(args.output_dir))
     forward, back = GENERATORS[args.direction]
     total, pixels_seen = 0.0, 0
     for path in paths:

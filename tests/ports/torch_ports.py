@@ -158,14 +158,33 @@ def avg_pool_padding():
 
 
 class DropoutNetPort(nn.Module):
-    def __init__(self):
+    """``place``: where the dropout goes ('hidden': after the ReLU, as in
+    Chainer; 'input': on the input, functional; None: nowhere)."""
+
+    def __init__(self, p=0.5, place='hidden'):
         super().__init__()
         self.hidden = nn.Linear(8, 16)
-        self.drop = nn.Dropout(0.5)
+        self.drop = nn.Dropout(p)
         self.out = nn.Linear(16, 3)
+        self.place = place
 
     def forward(self, x):
-        return self.out(self.drop(torch.relu(self.hidden(x))))
+        if self.place == 'input':
+            x = torch.nn.functional.dropout(x, self.drop.p, self.training)
+        h = torch.relu(self.hidden(x))
+        return self.out(self.drop(h) if self.place == 'hidden' else h)
+
+
+def dropout_ratio():
+    return DropoutNetPort(p=0.3)
+
+
+def missing_dropout():
+    return DropoutNetPort(place=None)
+
+
+def dropout_place():
+    return DropoutNetPort(place='input')
 
 
 class LogSigmoidNetPort(nn.Module):

@@ -1,0 +1,76 @@
+"""Dead runs stop with one line: the criterion (``gan_common.training.dead_run``,
+a pure function of the logged history) on recorded logs of runs that died
+and of healthy runs (tests/data/logs/README.md says how each was made), and
+the trainers' use of it."""
+import json
+from pathlib import Path
+
+import pytest
+
+from gan_common import training
+from gan_common.errors import UserError
+
+LOGS = Path(__file__).resolve().parent / 'data' / 'logs'
+SHORT_WINDOW = 100  # stricter than the trainers' 500: a healthy log must pass even this
+
+
+def read(name):
+    return [json.loads(line) for line in (LOGS / name).read_text().splitlines()]
+
+
+def first_trip(history, window):
+    """The iteration at which a run logging ``history`` would have been stopped, or None."""
+    for end in range(1, len(history) + 1):
+        if training.dead_run(history[:end], window) is not None:
+            return history[end - 1]['iteration']
+    return None
+
+
+def test_the_recorded_saturated_gan_is_dead_after_the_window():
+    history = read('gan-quick-lr0.05-torch-dead.jsonl')
+    since, why = training.dead_run(history)
+    print('gan: stopped at', first_trip(history, training.DEAD_WINDOW), 'dead since', since, why)
+    assert first_trip(history, training.DEAD_WINDOW) == training.DEAD_WINDOW
+    assert 'saturated' in why and 'no gradient' in why
+
+
+def test_the_recorded_cgan_book_death_is_dead():
+    """Keras's clipped BCE: D says 1 - 1e-7 to everything, loss_gen 1.2e-7 for good."""
+    history = read('cgan-book-lr0.05-torch-dead.jsonl')
+    assert history[-1]['loss_gen'] < 2e-7 and abs(history[-1]['loss_dis_fake'] - 15.94) < 0.01
+    found = training.dead_run(history, SHORT_WINDOW)
+    print('cgan:', found)
+    assert found is not None and 'loss_gen 1.19e-07' in found[1]
+    assert training.dead_run(history) is None  # 100 iterations are shorter than the trainers' window
+
+
+@pytest.mark.parametrize('name', sorted(p.name for p in LOGS.glob('healthy-*.jsonl')))
+def test_healthy_runs_never_trip_it(name):
+    history = read(name)
+    print(name, 'iterations', history[-1]['iteration'], 'min loss_gen', min(e['loss_gen'] for e in history))
+    assert first_trip(history, SHORT_WINDOW) is None
+    assert first_trip(history, training.DEAD_WINDOW) is None
+
+
+def test_a_frozen_generator_loss_is_dead_and_a_noisy_small_one_is_not():
+    frozen = [{'iteration': i, 'loss_gen': 16.118095, 'loss_dis': 0.3 + 0.01 * (i % 7)} for i in range(10, 1010, 10)]
+    assert training.dead_run(frozen) is not None
+    lively = [{'iteration': i, 'loss_gen': 1e-3 * (1 + i // 10 % 5), 'loss_dis': 3.0} for i in range(10, 1010, 10)]
+    assert training.dead_run(lively) is None
+
+
+def test_check_alive_names_the_iteration_the_last_good_snapshot_and_what_to_try(tmp_path):
+    history = read('gan-quick-lr0.05-torch-dead.jsonl')
+    (tmp_path / 'snapshot_iter_5.pt').write_bytes(b'')
+    (tmp_path / 'snapshot_iter_100.pt').write_bytes(b'')
+    with pytest.raises(UserError) as error:
+        training.check_alive(history, tmp_path, '.pt')
+    message = str(error.value)
+    assert '\n' not in message
+    assert 'iteration 500' in message and 'snapshot_iter_5.pt' in message and '--seed' in message
+
+
+def test_finite_losses_pass_and_a_nan_names_the_iteration(tmp_path):
+    training.check_finite({'loss_gen': 1.0}, 3, tmp_path, '.pt')
+    with pytest.raises(UserError, match='the run died: the loss became NaN/inf at iteration 3'):
+        training.check_finite({'loss_gen': float('nan')}, 3, tmp_path, '.pt')
