@@ -7,6 +7,18 @@ from chainer_impl import compat  # noqa: F401  (before anything imports chainer)
 TOLERANCE = {'float64': 1e-12, 'float32': 1e-5}
 
 
+def gpu_available():
+    """Both CuPy and torch.cuda see a GPU (what the GPU parity tests need)."""
+    try:
+        import cupy
+        return torch.cuda.is_available() and cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+ON_A_GPU = [pytest.mark.gpu, pytest.mark.skipif(not gpu_available(), reason='needs CuPy and torch.cuda with a GPU')]
+
+
 def check(label, diff, tolerance):
     """Print the measured difference, then fail if it is past the tolerance."""
     print(f'{label}: max |chainer - torch| = {diff:.3e} (tolerance {tolerance:.0e})')

@@ -5,18 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from parity_tests.conftest import check
+from parity_tests.conftest import ON_A_GPU, check
 
 
-def gpu_available():
-    try:
-        import cupy
-        return torch.cuda.is_available() and cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not gpu_available(), reason="needs CuPy and torch.cuda with a GPU")]
+pytestmark = ON_A_GPU
 
 
 @pytest.fixture(autouse=True)

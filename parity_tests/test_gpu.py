@@ -13,19 +13,11 @@ import pytest
 import torch
 
 import chainer_impl  # noqa: F401  (before chainer)
-from parity_tests.conftest import check
+from parity_tests.conftest import ON_A_GPU, check
 from tests.helpers import run_script
 
 
-def gpu_available():
-    try:
-        import cupy
-        return torch.cuda.is_available() and cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not gpu_available(), reason='needs CuPy and torch.cuda with a GPU')]
+pytestmark = ON_A_GPU
 
 # (model, preset, overrides): small sizes, each model's every network kind
 CASES = [
