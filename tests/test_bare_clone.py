@@ -17,7 +17,7 @@ def test_no_test_looks_beside_the_checkout_but_through_the_helper():
             if path.name == 'helpers.py':
                 continue
             text = path.read_text(encoding='utf-8')
-            if re.search(r"""['"]shared['"]|\.\./shared|REPO\.parent""", text):
+            if re.search(r"""/\s*['"]shared['"]|['"]shared['"]\s*/|join\([^)]*['"]shared['"]|\.\./shared|REPO\.parent""", text):
                 offenders.append(path.name)
     assert not offenders, f'read SHARED_DATA from tests.helpers instead: {offenders}'
 
