@@ -31,3 +31,43 @@ def plot_log(log, keys, path, title='losses'):
         rows = [e for e in log if key in e]
         series[key] = ([e['iteration'] for e in rows], [e[key] for e in rows])
     return plot_losses(series, path, title)
+
+
+def plot_along_run(result, path):
+    """Four panels over the snapshots of ``result`` (as from
+    ``bridge.along_run.evaluate_along_run``), real test images' values
+    dashed: classes covered, classifier score, mean per-class MS-SSIM, and
+    the share of each class as a stacked area."""
+    entries, real = result['snapshots'], result['real']
+    epochs = [e['epoch'] for e in entries]
+    figure, axes = plt.subplots(2, 2, figsize=(9, 6), sharex=True)
+    panels = [(axes[0, 0], 'classes covered', 'covered', real['covered']),
+              (axes[0, 1], 'classifier score', lambda e: e['classifier_score'][0], real['classifier_score'][0]),
+              (axes[1, 0], 'MS-SSIM, mean over classes (lower: more diverse)', 'diversity_mean',
+               real['diversity_mean'])]
+    for ax, title, key, reference in panels:
+        value = key if callable(key) else (lambda e, k=key: e[k])
+        ax.plot(epochs, [value(e) for e in entries], marker='o', markersize=3, linewidth=1)
+        ax.axhline(reference, color='grey', linestyle='--', linewidth=1, label='real test images')
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[0]:
+        ax.set_ylim(0, 10.5)
+    axes[1, 0].axhline(real['diversity_max'], color='grey', linestyle=':', linewidth=1,
+                       label='least diverse real class')
+    axes[1, 0].legend(fontsize=7)
+    shares = [[count / e['n_samples'] for count in e['histogram']] for e in entries]
+    axes[1, 1].stackplot(epochs, list(zip(*shares)), labels=[str(c) for c in range(len(shares[0]))],
+                         colors=plt.get_cmap('tab10').colors)
+    axes[1, 1].set_ylim(0, 1)
+    axes[1, 1].set_title('share of each class (classifier)', fontsize=9)
+    axes[1, 1].legend(fontsize=6, ncol=5, loc='upper right', framealpha=0.6)
+    for ax in axes[1]:
+        ax.set_xlabel('epoch')
+    figure.suptitle(f'{result["model"]} ({result["framework"]}, {result["preset"]}): '
+                    f'{entries[0]["n_samples"]} samples a snapshot, the same noise', fontsize=10)
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format='png', dpi=80)
+    plt.close(figure)
+    return path

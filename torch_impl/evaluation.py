@@ -56,6 +56,35 @@ def evaluate(images, requested, reference, seed=0, neighbours=500):
     }
 
 
+def snapshot_scores(images, reference, seed=0):
+    """The scores followed along a run, of unconditional ``images``: the
+    classifier's histogram and classes covered, the share of the most common
+    class, classifier score, Fréchet distance and per-class MS-SSIM (classes
+    as the classifier reads them)."""
+    probs, features = classifier.run(reference.model, images)
+    return _along_run_entry(images, probs, features, probs.argmax(1), reference, seed)
+
+
+def real_snapshot_scores(reference, n, seed=0):
+    """``snapshot_scores``'s numbers for ``n`` real test images (their true
+    labels group the MS-SSIM), the scale of every curve along a run."""
+    images, labels = reference.real_subset(n, np.random.default_rng(seed))
+    probs, features = classifier.run(reference.model, images)
+    entry = _along_run_entry(images, probs, features, labels, reference, seed)
+    entry['diversity_max'] = max(entry['diversity_per_class'].values())
+    return entry
+
+
+def _along_run_entry(images, probs, features, groups, reference, seed):
+    predictions = metrics.prediction_summary(probs)
+    per_class = by_name(metrics.class_diversity(images, groups, np.random.default_rng(seed)))
+    return {'n_samples': len(images), 'histogram': predictions['histogram'], 'covered': predictions['covered'],
+            'most_common_share': max(predictions['histogram']) / len(images),
+            'classifier_score': metrics.classifier_score(probs),
+            'frechet_distance': metrics.frechet_distance(features, reference.test_features),
+            'diversity_per_class': per_class, 'diversity_mean': float(np.mean(list(per_class.values())))}
+
+
 def verdict(images, reference, digits=None):
     """The classifier's short verdict on unconditional samples and, for scale,
     on as many real test images (of ``digits``, where given): classifier score,

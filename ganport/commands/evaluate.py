@@ -10,11 +10,18 @@ optional labels). Writes into --out: evaluation.json (every score),
 samples.png, neighbours.png (samples beside their nearest training image)
 and, for a checkpoint, interpolation.png and (conditional) class_swap.png.
 
+INPUT may also be a run directory of an unconditional model: every snapshot
+in it (every --every-th, and the newest) samples the same --n noise vectors,
+and along_run.json and along_run.png (written into the run directory, or
+--out) follow classes covered, the class histogram, classifier score,
+Fréchet distance and MS-SSIM over the run, beside real test images' values.
+
 The scores are "classifier accuracy", "classifier score" (the Inception
 Score's formula on this classifier) and "Fréchet distance in classifier
 features": comparable only across runs measured with the same classifier
 weights (their SHA-256 is in the JSON), and not with published FID/IS.
 Example: ganport evaluate runs/acgan-torch-paper/snapshot_iter_18740.pt --out runs/acgan-torch-paper/eval
+         ganport evaluate runs/gan-torch-post --every 2
 """
 import argparse
 import os
@@ -27,13 +34,17 @@ from gan_common.cli import check_seed
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.files import ensure_writable_dir
 from gan_common.images import save_grid
-from gan_common.rundir import write_json
+from gan_common.rundir import read_json, write_json
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('input', help='a checkpoint (.npz Chainer / .pt PyTorch) or an .npz of samples')
-    parser.add_argument('--n', type=int, default=1000, help='samples drawn from a checkpoint (default 1000)')
+    parser.add_argument('input', help='a checkpoint (.npz Chainer / .pt PyTorch), an .npz of samples, '
+                        'or a run directory (every snapshot in it)')
+    parser.add_argument('--n', type=int, default=1000,
+                        help='samples drawn from a checkpoint, or from each snapshot of a run (default 1000)')
+    parser.add_argument('--every', type=int, default=1,
+                        help='run directory: evaluate every K-th snapshot, and the newest (default 1: all)')
     parser.add_argument('--dataset', choices=['mnist', 'fashion-mnist'], default=None,
                         help="the real data to compare with (default: the checkpoint's, or mnist)")
     parser.add_argument('--data-dir', default=None, help='where the IDX files are (default: $GAN_DATA_DIR or data/)')
@@ -41,7 +52,8 @@ def build_parser():
     parser.add_argument('--device', default='cpu', help='where the generator runs: cpu, cuda, @cupy:0, ...')
     parser.add_argument('--neighbours', type=int, default=500,
                         help='samples checked against the training set for copies (default 500)')
-    parser.add_argument('--out', default=None, help='output directory (default: INPUT without suffix + -eval)')
+    parser.add_argument('--out', default=None, help='output directory (default: INPUT without suffix + -eval; '
+                        'for a run directory, the run directory)')
     parser.add_argument('--no-progress', action='store_true')
     return parser
 
@@ -132,12 +144,53 @@ def summary_lines(result):
     return lines
 
 
+def along_run_lines(result):
+    """One line a snapshot, then real test images'."""
+    header = f'{"iteration":>9} {"epoch":>6} {"covered":>7} {"top class":>12} {"score":>6} {"MS-SSIM":>7} {"Fréchet":>8}'
+    rows = [(f'{e["iteration"]:>9} {e["epoch"]:>6.1f}', e) for e in result['snapshots']]
+    rows.append((f'{"real":>9} {"":>6}', result['real']))
+    lines = [header]
+    for label, e in rows:
+        top = max(range(len(e['histogram'])), key=e['histogram'].__getitem__)
+        top_share = f'{top}: {e["most_common_share"]:.1%}'
+        lines.append(f'{label} {e["covered"]:>5}/10 {top_share:>12} '
+                     f'{e["classifier_score"][0]:>6.2f} {e["diversity_mean"]:>7.3f} {e["frechet_distance"]:>8.2f}')
+    return lines
+
+
+def run_dataset(run_dir):
+    """The dataset in the run's config.json, or mnist."""
+    path = os.path.join(run_dir, 'config.json')
+    dataset = read_json(path).get('dataset', 'mnist') if os.path.exists(path) else 'mnist'
+    if dataset not in ('mnist', 'fashion-mnist'):
+        raise UserError(f'{run_dir}: a run on {dataset}; evaluate.py measures MNIST and Fashion-MNIST models')
+    return dataset
+
+
+def evaluate_run(args):
+    from bridge.along_run import evaluate_along_run, run_snapshots
+    from gan_common.plots import plot_along_run
+    from torch_impl import evaluation
+    snapshots = run_snapshots(args.input, args.every)
+    out = ensure_writable_dir(args.out or args.input)
+    reference = evaluation.Reference(args.dataset or run_dataset(args.input), args.data_dir,
+                                     progress=not args.no_progress)
+    result = evaluate_along_run(snapshots, reference, args.n, args.seed, args.device, not args.no_progress)
+    result.update(run=os.path.abspath(args.input), classifier_sha256=reference.classifier_sha256, seed=args.seed)
+    write_json(os.path.join(out, 'along_run.json'), result)
+    plot_along_run(result, os.path.join(out, 'along_run.png'))
+    print('\n'.join(along_run_lines(result)))
+    print(f'wrote {out}/: along_run.json, along_run.png')
+
+
 @exit_on_user_error
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.n < 20:
         raise UserError(f'--n must be at least 20 (10 classifier-score splits of 2), got {args.n}')
     check_seed(args.seed)
+    if os.path.isdir(args.input):
+        return evaluate_run(args)
     images, labels, generator, dataset = gather(args)
     from torch_impl import evaluation
     reference = evaluation.Reference(dataset, args.data_dir, progress=not args.no_progress)
