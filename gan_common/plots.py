@@ -61,7 +61,7 @@ def plot_along_run(result, path):
                          colors=plt.get_cmap('tab10').colors)
     axes[1, 1].set_ylim(0, 1)
     axes[1, 1].set_title('share of each class (classifier)', fontsize=9)
-    axes[1, 1].legend(fontsize=6, ncol=5, loc='upper right', framealpha=0.6)
+    axes[1, 1].legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0), title='class', title_fontsize=7)
     for ax in axes[1]:
         ax.set_xlabel('epoch')
     figure.suptitle(f'{result["model"]} ({result["framework"]}, {result["preset"]}): '
