@@ -63,6 +63,7 @@ class Split:
     # ---------------------------------------------------------------- the child: PyTorch
     def _run_torch(self, connection):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends it on Ctrl-C
+        self.connection.close()  # the parent's end: with it closed here, a parent that died ends this process
         torch.set_num_threads(1)
         lockstep = self.lockstep
         try:
@@ -72,6 +73,8 @@ class Split:
                 grid = lockstep.grid('torch', self.fixed) if lockstep.iteration in self.grid_at else None
                 connection.send(('step', losses, ms, grid))
             connection.send(('state', lockstep.torch_state()))
+        except (BrokenPipeError, ConnectionResetError):  # the parent is gone: nobody to report to
+            raise SystemExit(1)
         except Exception as error:  # reported by the parent, in one line
             connection.send(('error', f'{type(error).__name__}: {error}'))
             raise SystemExit(1)

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -74,26 +75,54 @@ def test_the_split_run_writes_every_output(runs):
     assert 'read as 0' in stdout
 
 
-def test_a_killed_pytorch_process_is_one_line_and_keeps_nothing(tmp_path):
-    out = tmp_path / 'killed'
+def start_split_run(out):
+    """A long split run, once PyTorch's process started: (the Popen, PyTorch's pid)."""
     command = [sys.executable, str(REPO / 'scripts' / 'compare.py'), *TINY, '--steps', '3000',
                '--lockstep-steps', '1', '--print-every', '1000', '--out', str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
                                env=checkout_env(PYTHONWARNINGS='ignore'))
+    for line in process.stdout:
+        found = re.search(r'PyTorch in pid (\d+)', line)
+        if found:
+            return process, int(found.group(1))
+    process.wait()
+    raise AssertionError(f'no split: {process.stderr.read()}')
+
+
+def running(pid):
     try:
-        for line in process.stdout:
-            found = re.search(r'PyTorch in pid (\d+)', line)
-            if found:
-                os.kill(int(found.group(1)), signal.SIGKILL)
-                break
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+
+
+def test_a_killed_pytorch_process_is_one_line_and_keeps_nothing(tmp_path):
+    out = tmp_path / 'killed'
+    process, child = start_split_run(out)
+    try:
+        os.kill(child, signal.SIGKILL)
         stdout, stderr = process.communicate(timeout=300)
     finally:
         if process.poll() is None:
             process.kill()
-    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     print(stderr)
     assert_one_line_error(result, 'the PyTorch process', 'died (killed by SIGKILL)', 'run the command again')
     assert not out.exists()
+
+
+def test_the_pytorch_process_ends_with_a_killed_parent(tmp_path):
+    process, child = start_split_run(tmp_path / 'orphan')
+    process.kill()
+    process.communicate()
+    deadline = time.monotonic() + 60
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = running(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive, 'the PyTorch process outlived its parent by a minute'
 
 
 def test_lockstep_steps_must_be_positive(tmp_path):
