@@ -119,7 +119,7 @@ def training_rows(lockstep, args, fixed, parity_steps):
             yield lockstep.step(), None
         return
     grid_at = [i for i in range(parity_steps + 1, args.steps + 1) if sample_point(args, i)]
-    with Split(lockstep, rest, grid_at, fixed, chainer_threads_after=min(2, os.cpu_count() or 1)) as split:
+    with Split(lockstep, rest, grid_at, fixed) as split:
         print(f'lock-step parity phase done ({parity_steps} steps); the other {rest} run in two processes: '
               f'PyTorch in pid {split.pid} (1 thread), Chainer in pid {os.getpid()}; '
               'the drift is measured again at the end', flush=True)
