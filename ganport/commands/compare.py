@@ -88,7 +88,7 @@ def format_row(row):
 def run(lockstep, args, out, fixed):
     print(HEADER)
     rows, every = [], args.print_every or max(1, args.steps // 20)
-    parity_steps = min(args.lockstep_steps or args.steps, args.steps)
+    parity_steps = lockstep_steps(args)
     for row, torch_grid in training_rows(lockstep, args, fixed, parity_steps):
         rows.append(row)
         append_log(out, row)
@@ -97,6 +97,10 @@ def run(lockstep, args, out, fixed):
         if sample_point(args, row['iteration']):
             write_samples(lockstep, fixed, out, torch_grid)
     return rows
+
+
+def lockstep_steps(args):
+    return min(args.lockstep_steps or args.steps, args.steps)
 
 
 def sample_point(args, iteration):
@@ -234,7 +238,7 @@ def compare(args, config, images, labels, out):
     grid = write_samples(lockstep, fixed, out)
     plot_log(rows, ['chainer_loss_gen', 'torch_loss_gen', 'chainer_loss_dis', 'torch_loss_dis'],
              os.path.join(out, 'loss.png'), title=f'{args.model}: Chainer vs PyTorch ({args.dtype})')
-    summary = summarise(rows, lockstep, tolerance, min(args.lockstep_steps or args.steps, args.steps))
+    summary = summarise(rows, lockstep, tolerance, lockstep_steps(args))
     write_json(os.path.join(out, 'parity.json'), summary)
     with atomic_path(os.path.join(out, 'parity.md')) as tmp:
         with open(tmp, 'w') as f:
