@@ -16,6 +16,9 @@ only where the running stack lacks what Chainer expects:
   float64 as they did under NumPy 1;
 * ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
   a dtype; the one helper that does so sees a view of NumPy that still has it;
+* ``F.pad_sequence`` with a Python int padding out of range for an integer
+  dtype (``padding=-1`` on uint8), which NumPy 1 stored wrapped around (with
+  a DeprecationWarning) and NumPy 2 refuses with an OverflowError;
 * on a GPU stack, the CuPy names Chainer 7.8.1 reads that CuPy has deprecated
   or may drop (``keep_cupy_names_chainer_uses``, audited against CuPy 14.2).
 * ``numpy.product`` (removed in NumPy 2.0), which Chainer's own tests call;
@@ -137,6 +140,35 @@ def _give_resize_images_numpy_float():
     module.compute_indices_and_weights = types.FunctionType(
         compute.__code__, dict(compute.__globals__, numpy=view), compute.__name__,
         compute.__defaults__, compute.__closure__)
+
+
+def integer_padding_as_numpy1(padding, dtype):
+    """``padding`` as NumPy 1 stored it into an array of ``dtype``: a Python int
+    out of the dtype's range wraps around, with a DeprecationWarning as in NumPy 1."""
+    dtype = np.dtype(dtype)
+    if type(padding) is not int or dtype.kind not in 'iu':
+        return padding
+    info = np.iinfo(dtype)
+    if info.min <= padding <= info.max or not -2**63 <= padding < 2**63:
+        return padding
+    wrapped = np.array(padding, dtype=np.int64).astype(dtype)[()]
+    warnings.warn(f'padding {padding} is out of range for {dtype}: stored as {wrapped}, as NumPy 1 '
+                  'did (NumPy 2 refuses it); pass a value the dtype can hold', DeprecationWarning, stacklevel=3)
+    return wrapped
+
+
+def _let_pad_sequence_wrap_integer_padding():
+    pad_sequence = importlib.import_module('chainer.functions.array.pad_sequence')
+    original_forward = pad_sequence.PadSequence.forward
+    if getattr(original_forward, 'wraps_like_numpy1', False):
+        return
+
+    def forward(self, xs):
+        self.padding = integer_padding_as_numpy1(self.padding, xs[0].dtype)
+        return original_forward(self, xs)
+
+    forward.wraps_like_numpy1 = True
+    pad_sequence.PadSequence.forward = forward
 
 
 # ---------------------------------------------------------------- CuPy 14
@@ -308,6 +340,7 @@ def install():
         import chainer  # noqa: F401
     _accumulate_summaries_in_float64()
     _give_resize_images_numpy_float()
+    _let_pad_sequence_wrap_integer_padding()
     _after_import('chainermn.communicators._memory_utility', _let_chainermn_unpack_cast)
 
 
