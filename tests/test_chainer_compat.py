@@ -211,11 +211,14 @@ def test_install_is_idempotent(monkeypatch):
     compute_before = resize_module.compute_indices_and_weights
     pad_sequence = sys.modules['chainer.functions.array.pad_sequence'].PadSequence
     pad_forward_before = pad_sequence.forward
+    convert = sys.modules['chainer.dataset.convert']
+    concat_before = convert._concat_arrays_with_padding
     compat.install()
     compat.install()
     assert reporter.Summary.add is before
     assert resize_module.compute_indices_and_weights is compute_before
     assert pad_sequence.forward is pad_forward_before
+    assert convert._concat_arrays_with_padding is concat_before
     assert original_summary_add() is not before
 
     calls = []
@@ -303,7 +306,18 @@ def test_pad_sequence_in_range_and_float_padding_unchanged():
         assert F.pad_sequence([np.ones(1, np.uint8), np.ones(2, np.uint8)], padding=7).array.tolist() == [[1, 7], [1, 1]]
         y = F.pad_sequence([np.ones(1, np.float32), np.ones(3, np.float32)], padding=-1)
     assert y.dtype == np.float32 and y.array.tolist() == [[1, -1, -1], [1, 1, 1]]
-    assert compat.integer_padding_as_numpy1(-1.5, np.uint8) == -1.5
+    assert compat.integer_as_numpy1(-1.5, np.uint8) == -1.5
+
+
+def test_concat_examples_wraps_out_of_range_integer_padding_like_numpy1():
+    import warnings
+    from chainer.dataset import concat_examples
+    batch = [(np.array([1, 2], np.uint8), np.int32(3)), (np.array([4], np.uint8), np.int32(5))]
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # NumPy 1's numpy.full did not warn
+        images, labels = concat_examples(batch, padding=-1)
+    assert images.dtype == np.uint8 and images.tolist() == [[1, 2], [4, 255]]
+    assert labels.tolist() == [3, 5]
 
 
 CHAINERMN_UNPACK = '''
