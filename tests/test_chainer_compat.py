@@ -303,8 +303,9 @@ def test_pad_sequence_in_range_and_float_padding_unchanged():
     import chainer.functions as F
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        assert F.pad_sequence([np.ones(1, np.uint8), np.ones(2, np.uint8)], padding=7).array.tolist() == [[1, 7], [1, 1]]
+        in_range = F.pad_sequence([np.ones(1, np.uint8), np.ones(2, np.uint8)], padding=7)
         y = F.pad_sequence([np.ones(1, np.float32), np.ones(3, np.float32)], padding=-1)
+    assert in_range.array.tolist() == [[1, 7], [1, 1]]
     assert y.dtype == np.float32 and y.array.tolist() == [[1, -1, -1], [1, 1, 1]]
     assert compat.integer_as_numpy1(-1.5, np.uint8) == -1.5
 
