@@ -6,8 +6,14 @@ mapped use reported under 'outside Chainer'.
 * NumPy 1.24 and 2.0 removed aliases old scripts use (``numpy.float``,
   ``numpy.int``, ``numpy.product``, ...);
 * Pillow 10 removed ``Image.ANTIALIAS``, ``Image.LINEAR`` and ``Image.CUBIC``;
-* Python 3.8 removed ``time.clock`` and 3.10 the ABCs in ``collections``."""
+* Python 3.8 removed ``time.clock`` and 3.10 the ABCs in ``collections``;
+* SciPy 1.2-1.3 removed ``scipy.misc.imsave`` and its image friends (see
+  ``scipy_misc``); without SciPy installed, ``scipy.misc`` holds only those."""
+import functools
+import importlib.util
 import re
+import sys
+import types
 
 import numpy
 
@@ -77,8 +83,33 @@ def _install_savefig():
     Figure.savefig = savefig
 
 
+def _recorded(name, function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        record('scipy_misc', f'scipy.misc.{name}(...)')
+        return function(*args, **kwargs)
+    return wrapper
+
+
+def _install_scipy_misc():
+    from chainer_impl.legacy import scipy_misc
+    if importlib.util.find_spec('scipy') is None:
+        scipy = types.ModuleType('scipy')
+        scipy.__path__ = []  # a package: ``import scipy.misc`` looks in sys.modules, other parts are missing
+        sys.modules['scipy'] = scipy
+    import scipy
+    if importlib.util.find_spec('scipy.misc') is not None:
+        import scipy.misc as misc
+    else:  # SciPy without scipy.misc, or the stand-in package above
+        misc = scipy.misc = sys.modules['scipy.misc'] = types.ModuleType('scipy.misc')
+    for name, function in scipy_misc.FUNCTIONS.items():
+        if not hasattr(misc, name):
+            setattr(misc, name, _recorded(name, function))
+
+
 def install():
     _install_module_aliases()
+    _install_scipy_misc()
     try:
         import matplotlib  # noqa: F401
     except ImportError:
