@@ -26,7 +26,7 @@ from chainer_impl.legacy.report import record
 
 _PYTHON2_ONLY = re.compile(
     r'\bxrange\s*\(|\.iter(?:items|keys|values)\s*\(|\.has_key\s*\(|\braw_input\s*\(|\bunichr\s*\('
-    r'|\bbasestring\b|^\s*(?:import|from)\s+(?:cPickle|cStringIO|StringIO|urllib2|Queue|ConfigParser)\b',
+    r'|\bbasestring\b|^\s*print\s*>>|^\s*(?:import|from)\s+(?:cPickle|cStringIO|StringIO|urllib2|Queue|ConfigParser)\b',
     re.MULTILINE)
 _FUTURE_DIVISION = re.compile(r'^\s*from\s+__future__\s+import\s+[^#\n]*\bdivision\b', re.MULTILINE)
 CLASSIC_DIVIDE, CLASSIC_DIVIDE_INPLACE = '__legacy_classic_divide__', '__legacy_classic_divide_inplace__'
