@@ -125,6 +125,10 @@ MAPPINGS = {
         'device', '`import cupy` (or `cuda.cupy`) under `--device cpu`',
         'a module that runs CuPy calls on NumPy; raw CUDA kernels stop with a message',
         '`xp = chainer.backend.get_array_module(x)`'),
+    'cupy_get_cpu': Mapping(
+        'device', '`x.get()` of a CuPy array under `--device cpu`',
+        'a copy of the NumPy array (each `x.get()` with no arguments in the script and the modules of its folder '
+        'is rewritten in memory; other objects keep their own `get()`)', '`chainer.backends.cuda.to_cpu(x)`'),
     'gpu_remap': Mapping(
         'device', 'a GPU id in the script under `--device @cupy:N`', 'GPU N', 'pass the id on the command line'),
     # ---------------------------------------------------------------- CuPy 14

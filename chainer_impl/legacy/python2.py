@@ -1,5 +1,6 @@
 """Python 2 scripts: translated in memory with the standard library's lib2to3
-(the user's files are never written), with Python 2's integer division kept.
+(the user's files are never written), with Python 2's integer division kept;
+and, under ``--device cpu``, CuPy's ``array.get()`` made to work on NumPy arrays.
 
 A file is translated when Python 3 cannot compile it, or when it compiles but
 calls what only Python 2 has (``xrange``, ``dict.iteritems()``, ``cPickle``,
@@ -7,7 +8,11 @@ calls what only Python 2 has (``xrange``, ``dict.iteritems()``, ``cPickle``,
 read this way; every line a fixer changed is listed in the report. In a
 translated file without ``from __future__ import division``, ``a / b`` floors
 when both operands are integers (Python ints, NumPy integer scalars or
-arrays), as Python 2 did, and divides as today otherwise."""
+arrays), as Python 2 did, and divides as today otherwise. Under ``--device
+cpu`` every file of the script's folder that calls ``x.get()`` with no
+arguments (CuPy's copy to the host; ``dict.get`` takes a key) runs with that
+call made ``__legacy_array_get__(x)``: a NumPy array gives a copy, anything
+else its own ``get()``."""
 import ast
 import builtins
 import difflib
@@ -30,15 +35,19 @@ _PYTHON2_ONLY = re.compile(
     re.MULTILINE)
 _FUTURE_DIVISION = re.compile(r'^\s*from\s+__future__\s+import\s+[^#\n]*\bdivision\b', re.MULTILINE)
 CLASSIC_DIVIDE, CLASSIC_DIVIDE_INPLACE = '__legacy_classic_divide__', '__legacy_classic_divide_inplace__'
+ARRAY_GET = '__legacy_array_get__'
+_ZERO_ARGUMENT_GET = re.compile(r'\.get\(\s*\)')
 
 
 class Translation:
     """A Python 2 file as Python 3 source, and which lines the fixers changed."""
 
-    def __init__(self, path, original, text, fixers_by_line):
+    def __init__(self, path, original, text, fixers_by_line, python2=True, array_get=False):
         self.path, self.original, self.text = path, original, text
         self.fixers_by_line = fixers_by_line
-        self.classic_division = not _FUTURE_DIVISION.search(original)
+        self.python2 = python2
+        self.classic_division = python2 and not _FUTURE_DIVISION.search(original)
+        self.array_get = array_get
 
     def changed_lines(self):
         """(line, fixers, old line, new text) for every line the translation changed."""
@@ -58,7 +67,10 @@ class Translation:
     def code(self):
         tree = ast.parse(self.text, self.path)
         if self.classic_division:
-            tree = ast.fix_missing_locations(_ClassicDivision().visit(tree))
+            tree = _ClassicDivision().visit(tree)
+        if self.array_get:
+            tree = _ArrayGet().visit(tree)
+        tree = ast.fix_missing_locations(tree)
         return compile(tree, self.path, 'exec', dont_inherit=True)
 
     def report(self):
@@ -83,19 +95,21 @@ def needs_translation(source):
     return False
 
 
-def translate(path, source=None):
+def translate(path, source=None, array_get=False):
     """The file at ``path`` as a Translation, or None when it needs none or
-    lib2to3 cannot make Python 3 of it (Python then shows its own SyntaxError)."""
+    lib2to3 cannot make Python 3 of it (Python then shows its own SyntaxError).
+    ``array_get``: also rewrite ``x.get()`` (for --device cpu)."""
     source = read_source(path) if source is None else source
+    array_get = array_get and bool(_ZERO_ARGUMENT_GET.search(source))
     if not needs_translation(source):
-        return None
+        return Translation(path, source, source, {}, python2=False, array_get=True) if array_get else None
     tool = _RecordingRefactoringTool()
     try:
         text = str(tool.refactor_string(source if source.endswith('\n') else source + '\n', path))
         compile(text, path, 'exec', dont_inherit=True)
     except Exception:  # lib2to3's ParseError, or what it made still does not compile
         return None
-    return Translation(path, source, text, tool.fixers_by_line)
+    return Translation(path, source, text, tool.fixers_by_line, array_get=array_get)
 
 
 def _refactoring_tool_class():
@@ -168,6 +182,25 @@ class _ClassicDivision(ast.NodeTransformer):
         return ast.copy_location(ast.Assign([node.target], ast.copy_location(call, node)), node)
 
 
+class _ArrayGet(ast.NodeTransformer):
+    """``x.get()`` -> ``__legacy_array_get__(x)``."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        function = node.func
+        if not (isinstance(function, ast.Attribute) and function.attr == 'get' and not node.args
+                and not node.keywords):
+            return node
+        return ast.copy_location(ast.Call(ast.Name(ARRAY_GET, ast.Load()), [function.value], []), node)
+
+
+def array_get_or_copy(value):
+    if isinstance(value, (numpy.ndarray, numpy.generic)):
+        record('cupy_get_cpu', 'array.get()')
+        return value.copy()
+    return value.get()
+
+
 def _as_load(target):
     copy = ast.parse(ast.unparse(target), mode='eval').body
     return ast.copy_location(copy, target)
@@ -213,15 +246,16 @@ class _TranslatingLoader(importlib.machinery.SourceFileLoader):
 class _ScriptFolderFinder:
     """Finds the Python 2 modules of one folder and loads them translated."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, array_get):
         self.folder = os.path.realpath(folder) + os.sep
+        self.array_get = array_get
 
     def find_spec(self, fullname, path=None, target=None):
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         origin = getattr(spec, 'origin', None) or ''
         if not origin.endswith('.py') or not os.path.realpath(origin).startswith(self.folder):
             return None
-        translation = translate(origin)
+        translation = translate(origin, array_get=self.array_get)
         if translation is None:
             return None
         return importlib.util.spec_from_file_location(
@@ -258,11 +292,13 @@ def _install_pickle_on_text_files():
     pickle.dump, pickle.load = dump, load
 
 
-def install(script):
-    """Translate Python 2 modules of ``script``'s folder on import; return the
-    script's own Translation (None when it is Python 3)."""
+def install(script, array_get=False):
+    """Translate the modules of ``script``'s folder on import where needed;
+    return the script's own Translation (None when it runs as it is).
+    ``array_get``: make ``x.get()`` work on NumPy arrays (--device cpu)."""
     setattr(builtins, CLASSIC_DIVIDE, classic_divide)
     setattr(builtins, CLASSIC_DIVIDE_INPLACE, classic_divide_inplace)
-    sys.meta_path.insert(0, _ScriptFolderFinder(os.path.dirname(os.path.abspath(script))))
+    setattr(builtins, ARRAY_GET, array_get_or_copy)
+    sys.meta_path.insert(0, _ScriptFolderFinder(os.path.dirname(os.path.abspath(script)), array_get))
     _install_pickle_on_text_files()
-    return translate(script)
+    return translate(script, array_get=array_get)

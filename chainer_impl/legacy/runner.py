@@ -71,8 +71,8 @@ def install_layers(gpu, args):
     return the script's Python 3 translation (None when it is Python 3)."""
     import chainer_impl.compat  # noqa: F401
     from chainer_impl.legacy import device, era, later_steps, python2, surroundings, v1_defaults, v1_to_v2
-    translation = python2.install(args.script)
-    if translation is not None:
+    translation = python2.install(args.script, array_get=gpu == 'cpu')
+    if translation is not None and translation.python2:
         print(f'legacy runner: {args.script} is Python 2; it runs as translated in memory by lib2to3 '
               f'(the changed lines are listed at the end)', file=sys.stderr)
     verdict = era.decide(args.script, args.chainer_version)
