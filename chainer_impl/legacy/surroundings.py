@@ -26,7 +26,9 @@ NUMPY_ALIASES = {
     'product': numpy.prod, 'cumproduct': numpy.cumprod, 'alltrue': numpy.all, 'sometrue': numpy.any,
     'round_': numpy.round, 'asscalar': lambda a: a.item(), 'bool8': numpy.bool_, 'int0': numpy.intp,
     'uint0': numpy.uintp, 'msort': lambda a: numpy.sort(a, axis=0), 'trapz': getattr(numpy, 'trapezoid', None),
-    'in1d': numpy.isin,
+    'in1d': numpy.isin, 'rank': numpy.ndim, 'NINF': -numpy.inf, 'PINF': numpy.inf, 'NZERO': -0.0, 'PZERO': 0.0,
+    'infty': numpy.inf, 'longfloat': numpy.longdouble, 'cfloat': numpy.complex128, 'singlecomplex': numpy.complex64,
+    'longcomplex': numpy.clongdouble, 'clongfloat': numpy.clongdouble, 'mat': numpy.asmatrix,
 }
 PILLOW_CONSTANTS = {'ANTIALIAS': 'LANCZOS', 'LINEAR': 'BILINEAR', 'CUBIC': 'BICUBIC'}
 COLLECTIONS_ABCS = ('Iterable', 'Iterator', 'Mapping', 'MutableMapping', 'Sequence', 'MutableSequence',
