@@ -178,6 +178,9 @@ MAPPINGS = {
     'pillow_constant': Mapping(
         'outside Chainer', '`Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC` (removed in Pillow 10)',
         '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`', '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`'),
+    'old_pil': Mapping(
+        'outside Chainer', '`import Image`, `import ImageDraw`, ... (PIL before Pillow)', "Pillow's `PIL.Image`, ...",
+        '`from PIL import Image`'),
     'python_removed': Mapping(
         'outside Chainer', '`time.clock()` (removed in Python 3.8), `collections.Iterable` & co. (3.10)',
         '`time.perf_counter()`, `collections.abc.Iterable` & co.',

@@ -7,6 +7,7 @@ mapped use reported under 'outside Chainer'.
   ``numpy.int``, ``numpy.product``, ...);
 * Pillow 10 removed ``Image.ANTIALIAS``, ``Image.LINEAR`` and ``Image.CUBIC``;
 * Python 3.8 removed ``time.clock`` and 3.10 the ABCs in ``collections``;
+* Pillow replaced PIL's top-level ``import Image`` by ``from PIL import Image``;
 * SciPy 1.2-1.3 removed ``scipy.misc.imsave`` and its image friends (see
   ``scipy_misc``); without SciPy installed, ``scipy.misc`` holds only those."""
 import functools
@@ -33,6 +34,7 @@ NUMPY_ALIASES = {
 PILLOW_CONSTANTS = {'ANTIALIAS': 'LANCZOS', 'LINEAR': 'BILINEAR', 'CUBIC': 'BICUBIC'}
 COLLECTIONS_ABCS = ('Iterable', 'Iterator', 'Mapping', 'MutableMapping', 'Sequence', 'MutableSequence',
                     'Callable', 'Hashable', 'Sized', 'Container', 'Set', 'MutableSet', 'Generator')
+OLD_PIL_MODULES = ('Image', 'ImageDraw', 'ImageFont', 'ImageOps', 'ImageFilter', 'ImageEnhance', 'ImageChops')
 _UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
@@ -66,6 +68,22 @@ def _install_module_aliases():
         return
     _add_module_aliases(Image, {old: (lambda new=new: getattr(Image, new))
                                 for old, new in PILLOW_CONSTANTS.items()}, 'pillow_constant')
+
+
+class _OldPilFinder:
+    """``import Image`` (PIL before Pillow, common in Python 2 scripts) gives ``PIL.Image``."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in OLD_PIL_MODULES or importlib.util.find_spec(f'PIL.{fullname}') is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        record('old_pil', f'import {spec.name}')
+        return importlib.import_module(f'PIL.{spec.name}')
+
+    def exec_module(self, module):
+        pass
 
 
 def _install_savefig():
@@ -111,6 +129,7 @@ def _install_scipy_misc():
 
 def install():
     _install_module_aliases()
+    sys.meta_path.append(_OldPilFinder())
     _install_scipy_misc()
     try:
         import matplotlib  # noqa: F401
