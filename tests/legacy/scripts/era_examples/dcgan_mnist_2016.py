@@ -102,7 +102,7 @@ for epoch in xrange(args.epoch):
     sum_l_dis = np.float32(0)
     sum_l_gen = np.float32(0)
     for i in xrange(0, N, args.batchsize):
-        z = Variable(xp.random.uniform(-1, 1, (args.batchsize, nz)).astype(np.float32))
+        z = Variable(xp.random.uniform(-1, 1, (args.batchsize, nz), dtype=np.float32))
         x = gen(z)
         yl = dis(x)
         L_gen = F.softmax_cross_entropy(yl, Variable(xp.zeros(args.batchsize, dtype=np.int32)))
