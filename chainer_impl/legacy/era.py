@@ -72,7 +72,10 @@ def _local_imports(source, folder):
 
 
 def _python3_tree(path):
-    source = python2.read_source(path)
+    try:
+        source = python2.read_source(path)
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return None, ''
     translation = python2.translate(path, source)
     text = translation.text if translation else source
     try:

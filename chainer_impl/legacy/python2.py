@@ -99,7 +99,10 @@ def translate(path, source=None, array_get=False):
     """The file at ``path`` as a Translation, or None when it needs none or
     lib2to3 cannot make Python 3 of it (Python then shows its own SyntaxError).
     ``array_get``: also rewrite ``x.get()`` (for --device cpu)."""
-    source = read_source(path) if source is None else source
+    try:
+        source = read_source(path) if source is None else source
+    except (OSError, UnicodeDecodeError, SyntaxError):  # Python reports these itself when it runs the file
+        return None
     array_get = array_get and bool(_ZERO_ARGUMENT_GET.search(source))
     if not needs_translation(source):
         return Translation(path, source, source, {}, python2=False, array_get=True) if array_get else None

@@ -110,8 +110,11 @@ def run_script(path, argv, translation=None):
 
 def _script_traceback(error, path):
     """The traceback Python would print for the script alone (runner frames cut)."""
-    tb = error.__traceback__
     target = os.path.abspath(path)
+    if isinstance(error, SyntaxError) and os.path.abspath(error.filename or '') == target:
+        return ''.join(traceback.format_exception_only(type(error), error)) + (
+            f'legacy runner: {path} is neither Python 3 nor Python 2 that lib2to3 can translate\n')
+    tb = error.__traceback__
     while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != target:
         tb = tb.tb_next
     return ''.join(traceback.format_exception(type(error), error, tb or error.__traceback__))

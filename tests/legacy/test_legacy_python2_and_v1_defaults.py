@@ -97,3 +97,13 @@ def test_future_division_keeps_true_division(tmp_path):
     '''))
     run_legacy(script, tmp_path / 'out.txt')
     assert (tmp_path / 'out.txt').read_text() == '3.5'
+
+
+def test_script_that_neither_python_nor_lib2to3_can_read_fails_as_python_shows_it(tmp_path):
+    broken = tmp_path / 'broken.py'
+    broken.write_text('print "fine"\ndef f(:\n    pass\n')
+    result = run_legacy(broken, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f'  File "{broken}", line 1') and 'SyntaxError' in result.stderr
+    assert 'neither Python 3 nor Python 2 that lib2to3 can translate' in result.stderr
+    assert 'runpy' not in result.stderr and 'Traceback' not in result.stderr
