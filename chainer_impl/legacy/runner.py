@@ -3,7 +3,9 @@ Chainer script unchanged on Chainer 7.8.1, NumPy 2 and CuPy 14.
 
 SCRIPT runs as ``__main__`` exactly as ``python SCRIPT ARGS`` would (its folder
 first on sys.path, sys.argv as given, paths relative to the current folder),
-after the compatibility layer and the old-API layers are installed. Every old
+after the compatibility layer and the old-API layers are installed (a Python
+2 script, and the Python 2 modules of its folder, run as translated in memory
+by lib2to3; v1 code is told from v2+ code by --chainer-version). Every old
 API it uses is mapped to Chainer 7.8.1 with its old meaning and listed once,
 on stderr at the end and with --report FILE as Markdown (.md) or JSON (.json):
 the porting checklist.
