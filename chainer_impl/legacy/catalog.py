@@ -169,7 +169,8 @@ MAPPINGS = {
         'outside Chainer', '`savefig(..., unknown=...)` (matplotlib < 3.3 ignored unknown keywords)',
         'drops the keyword matplotlib rejects and saves', 'the same call without that keyword'),
     'scipy_misc': Mapping(
-        'outside Chainer', '`scipy.misc.imsave`, `imread`, `imresize`, `toimage`, `bytescale` (removed in SciPy 1.2-1.3)',
+        'outside Chainer',
+        '`scipy.misc.imsave`, `imread`, `imresize`, `toimage`, `bytescale` (removed in SciPy 1.2-1.3)',
         'the same on Pillow, with their scaling: a non-uint8 image is stretched from its min..max to 0..255',
         '`PIL.Image.fromarray(numpy.uint8(...)).save(path)`, `imageio.imread(path)`'),
     'numpy_alias': Mapping(

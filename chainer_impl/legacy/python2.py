@@ -75,8 +75,8 @@ class Translation:
 
     def report(self):
         for number, fixers, old, new in self.changed_lines():
-            record('python2', old or '(line removed)',
-                   f"lib2to3 ({', '.join(fixers)}) made it `{new}`" if new else f"lib2to3 ({', '.join(fixers)}) removed it",
+            by = f"lib2to3 ({', '.join(fixers)})"
+            record('python2', old or '(line removed)', f'{by} made it `{new}`' if new else f'{by} removed it',
                    where=(self.path, number))
 
 

@@ -32,7 +32,8 @@ with open(sys.argv[1], 'w') as out:
         'gru_W_shape': list(gru.W.W.shape), 'gru_U_shape': list(gru.U.W.shape), 'gru_out': list(h_new.shape),
         'gru_stateless': not hasattr(gru, 'h'),
         'wscale_one_has_bias': fc_wscale_one.b is not None, 'nobias_has_bias': fc_nobias.b is not None,
-        'deconv_bias': sorted(set(deconv.b.data.tolist())), 'deconv_out': list(deconv(np.ones((1, 2, 4, 4), np.float32)).shape),
+        'deconv_bias': sorted(set(deconv.b.data.tolist())),
+        'deconv_out': list(deconv(np.ones((1, 2, 4, 4), np.float32)).shape),
         'one_piece_is_variable': isinstance(one_piece, chainer.Variable), 'two_pieces': len(two_pieces),
         'len': len(variable), 'shape_len': len(variable.shape),
     }, out)
