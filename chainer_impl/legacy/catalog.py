@@ -165,6 +165,10 @@ MAPPINGS = {
         'Python 2', "`pickle.dump(obj, open(path, 'w'))`, `pickle.load(open(path))` (text-mode files)",
         "writes and reads the file's bytes underneath (Python 2 files were bytes)",
         "`open(path, 'wb')` / `open(path, 'rb')`"),
+    'pickle_python2': Mapping(
+        'Python 2', '`pickle.load(f)` of a pickle Python 2 wrote (CIFAR-10\'s batches, old models) with non-ASCII str',
+        "reads it again with `encoding='latin1'`, which NumPy arrays in Python 2 pickles need",
+        "`pickle.load(f, encoding='latin1')`"),
     'savefig_kwargs': Mapping(
         'outside Chainer', '`savefig(..., unknown=...)` (matplotlib < 3.3 ignored unknown keywords)',
         'drops the keyword matplotlib rejects and saves', 'the same call without that keyword'),

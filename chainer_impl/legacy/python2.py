@@ -274,8 +274,24 @@ def _text_file_buffer(file):
     return file.buffer if isinstance(file, io.TextIOWrapper) else None
 
 
+def _python2_pickle_retry(load, file_or_bytes, args, kwargs):
+    """``load`` as asked; a Python 2 pickle whose str objects are not ASCII is
+    read again with encoding='latin1', as NumPy arrays in Python 2 pickles need."""
+    seekable = hasattr(file_or_bytes, 'seek') and file_or_bytes.seekable()
+    start = file_or_bytes.tell() if seekable else None
+    try:
+        return load(file_or_bytes, *args, **kwargs)
+    except UnicodeDecodeError:
+        if 'encoding' in kwargs or not (seekable or isinstance(file_or_bytes, (bytes, bytearray))):
+            raise
+    record('pickle_python2', 'pickle.load of a Python 2 pickle')
+    if seekable:
+        file_or_bytes.seek(start)
+    return load(file_or_bytes, *args, encoding='latin1', **kwargs)
+
+
 def _install_pickle_on_text_files():
-    original_dump, original_load = pickle.dump, pickle.load
+    original_dump, original_load, original_loads = pickle.dump, pickle.load, pickle.loads
 
     def dump(obj, file, *args, **kwargs):
         buffer = _text_file_buffer(file)
@@ -286,13 +302,14 @@ def _install_pickle_on_text_files():
         return original_dump(obj, buffer, *args, **kwargs)
 
     def load(file, *args, **kwargs):
-        buffer = _text_file_buffer(file)
-        if buffer is None:
-            return original_load(file, *args, **kwargs)
-        record('pickle_text_mode', 'pickle.load(open(path))')
-        kwargs.setdefault('encoding', 'latin1')
-        return original_load(buffer, *args, **kwargs)
-    pickle.dump, pickle.load = dump, load
+        buffer = _text_file_buffer(file)  # ``file`` stays referenced: closing it would close the buffer
+        if buffer is not None:
+            record('pickle_text_mode', 'pickle.load(open(path))')
+        return _python2_pickle_retry(original_load, file if buffer is None else buffer, args, kwargs)
+
+    def loads(data, *args, **kwargs):
+        return _python2_pickle_retry(original_loads, data, args, kwargs)
+    pickle.dump, pickle.load, pickle.loads = dump, load, loads
 
 
 def install(script, array_get=False):

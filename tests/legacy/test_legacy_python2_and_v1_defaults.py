@@ -24,12 +24,14 @@ def test_python2_script_runs_translated_with_v1_positionals_division_and_imsave(
     assert got['sample'] == [[0, 64], [128, 255]]  # scipy.misc.imsave stretched min..max to 0..255
     assert got['colour'] == [255, 0, 0, 0, 0, 0] and got['resized'] == [2, 3, 3]
     assert got['counts'] == {'0': 4, '1': 3, '2': 3}
+    assert got['python2_pickle'] == '\xff\xfe'  # read again as latin-1
     rows = {(row['line'], row['changed_in']): row for row in report['uses']}
     print_row = next(row for row in report['uses'] if row['old_api'] == "print 'half of 7 is', 7 / 2")
     assert "lib2to3 (print) made it `print('half of 7 is', 7 / 2)`" == print_row['runner_did']
     assert any('(except)' in row['runner_did'] for row in rows.values())
     assert {'L.Linear(..., 0.5)', 'L.Convolution2D(..., 2.0, 0.25)', 'scipy.misc.imsave(...)',
-            'a / b of two integers', 'a /= b of two integers'} <= reported_apis(report)
+            'a / b of two integers', 'a /= b of two integers',
+            'pickle.load of a Python 2 pickle'} <= reported_apis(report)
     assert (tmp_path / 'sample.png').is_file() and (tmp_path / 'colour.png').is_file()
 
 

@@ -38,6 +38,7 @@ colour = np.zeros((4, 6, 3), np.uint8)
 colour[:, :3, 0] = 255
 imsave(os.path.join(folder, 'colour.png'), colour)
 cPickle.dump(counts, open(os.path.join(folder, 'counts.pkl'), 'w'))
+open(os.path.join(folder, 'py2.pkl'), 'wb').write(b'\x80\x02U\x02\xff\xfeq\x00.')  # a str Python 2 pickled
 
 try:
     raise KeyError('gone')
@@ -56,5 +57,6 @@ results = {
     'colour': list(imread(os.path.join(folder, 'colour.png'))[0, [0, 5]].ravel().tolist()),
     'resized': list(imresize(colour, (2, 3)).shape),
     'counts': cPickle.load(open(os.path.join(folder, 'counts.pkl'))),
+    'python2_pickle': cPickle.load(open(os.path.join(folder, 'py2.pkl'), 'rb')),
 }
 json.dump(results, open(sys.argv[1], 'w'))
