@@ -11,7 +11,8 @@ Chainer repository, e.g.
 and pass that checkout (it needs tests/ and the setup.cfg beside it, whose
 [tool:pytest] section upstream's tests run under). GPU, cuDNN, iDeep,
 Theano, ChainerX and slow tests are deselected, as in upstream's CPU runs.
-Not part of the project's test suite: the five areas take about 50 minutes on two cores.
+Not part of the project's test suite: the five areas take 20 to 50 minutes on
+two shared cores, depending on their load.
 
 --compare takes two tests for the same when their ids agree once NumPy 2's
 scalar reprs in the parameters (np.float32(0.5), bool) are written as NumPy
