@@ -12,7 +12,7 @@ import numpy as np
 
 from bridge.lockstep import Lockstep
 from bridge.transfer import max_abs_diff
-from chainer_impl.checkpoint import load_state, state_of
+from chainer_impl.checkpoint import load_state
 from chainer_impl.models import MODULES as CHAINER
 from chainer_impl.models import build_named_networks
 from chainer_impl.training import to_chainer_inputs
@@ -22,7 +22,7 @@ from gan_common.presets import adam_settings
 from gan_common.streams import RandomStream
 from gan_common.unpaired import UnpairedImages
 from parity_tests import test_acgan, test_cgan, test_cyclegan, test_dcgan, test_gan
-from parity_tests.pairs import as_float64, chainer_drift, state_drift, torch_args
+from parity_tests.pairs import as_float64, chainer_drift, float64_state, state_drift, torch_args
 from torch_impl.models import MODULES as TORCH
 
 # (model, preset of its networks): each case builds the model's default networks
@@ -89,8 +89,7 @@ def lockstep_run(model, preset, dtype, steps, twin=False):
         config = dict(run.config, dtype='float64')
         twins = build_named_networks({'model': model, 'framework': 'chainer', 'config': config})
         for name, network in twins.items():
-            load_state(network, {k: v.astype(np.float64) if v.dtype.kind == 'f' else v
-                                 for k, v in state_of(run.c_nets[name]).items()})
+            load_state(network, float64_state(run.c_nets[name]))
         twin_opts = [run.chainer_module.make_optimizer(twins[n], adam_settings(config, n)) for n in twins]
         draw = run.recipe.drawer(run.images.astype(np.float64), run.labels, run.stream, config)
         twin_kwargs = run.recipe.step_kwargs(config, RandomStream(config['seed'] + 2))

@@ -119,7 +119,13 @@ def chainer_drift(a, b, statistics=True):
     return max(max_abs_diff(state_a[k], state_b[k]) for k in state_a)
 
 
+def float64_state(chain):
+    """``state_of(chain)``, its floating-point values in float64."""
+    return {k: v.astype(np.float64) if v.dtype.kind == 'f' else v for k, v in state_of(chain).items()}
+
+
 def has_running_statistics(chain):
+    """``chain`` holds BN running means and variances."""
     return any(key.endswith('avg_mean') for key in state_of(chain))
 
 
@@ -157,6 +163,5 @@ class Parity:
         with chainer.using_config('dtype', np.float64):
             twins = (self.training_networks or self.networks)(self.chainer)
         for name, twin in twins.items():
-            load_state(twin, {k: v.astype(np.float64) if v.dtype.kind == 'f' else v
-                              for k, v in state_of(chains[name]).items()})
+            load_state(twin, float64_state(chains[name]))
         return twins

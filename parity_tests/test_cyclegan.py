@@ -75,6 +75,7 @@ def gradients(preset, F, nets, x_a, x_b):
 
 
 def step_kwargs(preset, seed):
+    """The preset's losses and a framework's own pools (of size 0 for the blog: they return the query)."""
     return {'losses': LOSSES[preset], **pools(TEST_POOL if preset == 'paper' else 0)}
 
 
