@@ -33,23 +33,22 @@ def fast_chainer_config():
 
 
 @contextlib.contextmanager
+def _setting(get, set_, value):
+    """``set_(value)`` for the block, then back to what ``get()`` gave."""
+    before = get()
+    set_(value)
+    try:
+        yield
+    finally:
+        set_(before)
+
+
 def blas_threads(n):
-    before = speed.blas_threads()
-    speed.set_blas_threads(n)
-    try:
-        yield
-    finally:
-        speed.set_blas_threads(before)
+    return _setting(speed.blas_threads, speed.set_blas_threads, n)
 
 
-@contextlib.contextmanager
 def torch_threads(n):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return _setting(torch.get_num_threads, torch.set_num_threads, n)
 
 
 def chainer_fast(case, arrays, chainer_nets):
