@@ -16,6 +16,11 @@ only where the running stack lacks what Chainer expects:
   float64 as they did under NumPy 1;
 * ``numpy.float`` (removed in NumPy 1.24), which ``F.resize_images`` passes as
   a dtype; the one helper that does so sees a view of NumPy that still has it;
+* a Python int padding out of range for an integer dtype (``padding=-1`` on
+  uint8) in ``F.pad_sequence`` and ``concat_examples``, which NumPy 1 stored
+  wrapped around (``F.pad_sequence`` with a DeprecationWarning) and NumPy 2
+  refuses with an OverflowError; and ``concat_examples``' padding path calls
+  ``numpy.maximum(a, b, out)`` with ``out`` positional, deprecated in NumPy 2.4;
 * on a GPU stack, the CuPy names Chainer 7.8.1 reads that CuPy has deprecated
   or may drop (``keep_cupy_names_chainer_uses``, audited against CuPy 14.2).
 * ``numpy.product`` (removed in NumPy 2.0), which Chainer's own tests call;
@@ -137,6 +142,61 @@ def _give_resize_images_numpy_float():
     module.compute_indices_and_weights = types.FunctionType(
         compute.__code__, dict(compute.__globals__, numpy=view), compute.__name__,
         compute.__defaults__, compute.__closure__)
+
+
+def integer_as_numpy1(value, dtype):
+    """``value`` as NumPy 1 stored it into an array of ``dtype``: a Python int
+    out of the dtype's range wraps around (NumPy 2 raises OverflowError);
+    anything else is returned unchanged."""
+    dtype = np.dtype(dtype)
+    if type(value) is not int or dtype.kind not in 'iu':
+        return value
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max or not -2**63 <= value < 2**63:
+        return value
+    return np.array(value, dtype=np.int64).astype(dtype)[()]
+
+
+def _let_pad_sequence_wrap_integer_padding():
+    pad_sequence = importlib.import_module('chainer.functions.array.pad_sequence')
+    original_forward = pad_sequence.PadSequence.forward
+    if getattr(original_forward, 'wraps_like_numpy1', False):
+        return
+
+    def forward(self, xs):
+        wrapped = integer_as_numpy1(self.padding, xs[0].dtype)
+        if wrapped is not self.padding:  # NumPy 1 warned here (it was to become an error)
+            warnings.warn(f'padding {self.padding} is out of range for {xs[0].dtype}: stored as {wrapped}, '
+                          'as NumPy 1 did (NumPy 2 refuses it); pass a value the dtype can hold',
+                          DeprecationWarning, stacklevel=3)
+            self.padding = wrapped
+        return original_forward(self, xs)
+
+    forward.wraps_like_numpy1 = True
+    pad_sequence.PadSequence.forward = forward
+
+
+def _maximum_with_positional_out(a, b, out=None, **kwargs):
+    return np.maximum(a, b, out=out, **kwargs)
+
+
+def _let_concat_examples_pad_as_under_numpy1():
+    convert = importlib.import_module('chainer.dataset.convert')
+    original = convert._concat_arrays_with_padding
+    if getattr(original, 'wraps_like_numpy1', False):
+        return
+    # it calls numpy.maximum(a, b, out) with out positional: deprecated in NumPy 2.4
+    view = types.ModuleType('numpy')  # NumPy with that maximum, seen only by this function
+    view.__getattr__ = lambda name: getattr(np, name)
+    view.maximum = _maximum_with_positional_out
+    pad = types.FunctionType(original.__code__, dict(original.__globals__, numpy=view), original.__name__,
+                             original.__defaults__, original.__closure__)
+
+    def concat_arrays_with_padding(arrays, padding):  # NumPy 1's numpy.full wrapped silently
+        return pad(arrays, integer_as_numpy1(padding, arrays[0].dtype))
+
+    concat_arrays_with_padding.wraps_like_numpy1 = True
+    convert._concat_arrays_with_padding = concat_arrays_with_padding
 
 
 # ---------------------------------------------------------------- CuPy 14
@@ -308,6 +368,8 @@ def install():
         import chainer  # noqa: F401
     _accumulate_summaries_in_float64()
     _give_resize_images_numpy_float()
+    _let_pad_sequence_wrap_integer_padding()
+    _let_concat_examples_pad_as_under_numpy1()
     _after_import('chainermn.communicators._memory_utility', _let_chainermn_unpack_cast)
 
 

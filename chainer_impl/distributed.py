@@ -12,6 +12,8 @@ ChainerMN's multi-node optimizer broadcasts rank 0's parameters on its first
 ``update()`` and does not step then (it steps from the second call on);
 ``DataParallel.optimizer`` does that broadcast when it wraps the optimizer,
 so every ``update()`` of training is a step, as in the single process."""
+import numpy as np
+
 from chainer_impl import compat
 from chainer_impl import keras_semantics
 from gan_common.errors import UserError
@@ -43,6 +45,11 @@ class DataParallel:
                             'cross-rank version; train it without --sync-bn')
         return {name: self.chainermn.links.create_mnbn_model(network, self.comm)
                 for name, network in networks.items()}
+
+    def mean_over_ranks(self, values):
+        """Each of ``values`` (floats by name) averaged over the ranks."""
+        total = self.comm.allreduce_obj(np.array([float(value) for value in values.values()]))
+        return {name: float(value) / self.comm.size for name, value in zip(values, total)}
 
     def optimizer(self, optimizer):
         """``optimizer`` (set up on its link) averaging gradients over the ranks."""

@@ -123,19 +123,27 @@ class GANUpdater(training.updaters.StandardUpdater):
 
 class JsonlLog(training.Extension):
     """Appends LogReport's newest entry to ``log.jsonl`` (the run-directory
-    contract), and stops a run whose log shows it has died."""
+    contract), and stops a run whose log shows it has died. With ``parallel``
+    it runs on every rank and first averages the entry's ``loss_names`` over
+    the ranks (a shard's mean loss becomes the global batch's); rank 0 writes."""
     priority = training.PRIORITY_READER
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, loss_names=(), parallel=None):
         self.run_dir = run_dir
+        self.loss_names, self.parallel = loss_names, parallel
+        self.writes = parallel is None or parallel.shard.is_writer
         self._written = 0
 
     def __call__(self, trainer):
         log = trainer.get_extension('LogReport').log
         for entry in log[self._written:]:
-            rundir.append_log(self.run_dir, {k: entry[k] for k in entry})
+            if self.parallel:
+                entry.update(self.parallel.mean_over_ranks({name: entry[name] for name in self.loss_names}))
+            if self.writes:
+                rundir.append_log(self.run_dir, {k: entry[k] for k in entry})
         self._written = len(log)
-        check_alive(log, self.run_dir, SUFFIX)
+        if self.writes:
+            check_alive(log, self.run_dir, SUFFIX)
 
     def serialize(self, serializer):
         self._written = int(serializer('written', self._written))
@@ -178,12 +186,12 @@ def build_trainer(module, networks, images, config, run_dir, device, labels=None
                          device, run_meta(config, 'chainer'), shard.step_kwargs(recipe, config, stream), run_dir)
     stop = (config['iterations'], 'iteration')
     trainer = training.Trainer(updater, stop, out=run_dir)
+    every = lambda key: (config[key], 'iteration')  # noqa: E731
+    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename=None))  # log.jsonl is the log
+    trainer.extend(JsonlLog(run_dir, recipe.loss_names, parallel), trigger=every('log_every'))
     if not shard.is_writer:
         return trainer
-    every = lambda key: (config[key], 'iteration')  # noqa: E731
     fixed = recipe.fixed(images, config)
-    trainer.extend(extensions.LogReport(trigger=every('log_every'), filename=None))  # log.jsonl is the log
-    trainer.extend(JsonlLog(run_dir), trigger=every('log_every'))
     trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN, writer=SnapshotWriter()),
                    trigger=every('snapshot_every'), name='snapshot')
     trainer.extend(sample_grid_extension(recipe, networks, fixed, run_dir, config['value_range']),

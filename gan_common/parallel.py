@@ -20,8 +20,6 @@ from gan_common.streams import DropoutMasks, RandomStream
 # (size, rank) variables each launcher sets: torchrun, MPICH/Intel MPI (Hydra), Open MPI
 LAUNCHER_VARIABLES = (('WORLD_SIZE', 'RANK'), ('PMI_SIZE', 'PMI_RANK'),
                       ('OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_RANK'))
-TORCH_SYNC_BN_NEEDS_GPU = ('--sync-bn with --framework torch needs GPUs (torch.nn.SyncBatchNorm refuses CPU '
-                           'tensors); use --device cuda, or --framework chainer on CPU')
 MPI_INSTALL_HINT = 'pip install -e ".[mpi]" (MPICH and mpi4py wheels) or apt-get install mpich'
 
 

@@ -3,6 +3,8 @@ datasets the repository does not ship are; a local HTTP server for the download 
 import contextlib
 import functools
 import http.server
+import importlib
+import io
 import os
 import subprocess
 import sys
@@ -34,6 +36,24 @@ def run_script(name, *args, check=True):
                             capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f'{name} {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}')
+    return result
+
+
+def run_command(name, *args, check=True):
+    """``ganport NAME ARGS`` in this process (quicker than a subprocess: the
+    frameworks are imported once); a CompletedProcess as ``run_script`` returns."""
+    command = importlib.import_module(f'ganport.commands.{name}')
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            command.main(argv)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+    result = subprocess.CompletedProcess([name, *argv], code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f'{name} {argv} failed ({code}):\n{result.stdout}\n{result.stderr}')
     return result
 
 
@@ -78,9 +98,10 @@ def leftovers(directory):
     return sorted(path.name for path in directory.iterdir()) if directory.exists() else []
 
 
-def snapshot_weight_difference(chainer_snapshot, torch_snapshot):
+def snapshot_weight_difference(chainer_snapshot, torch_snapshot, leave_out=()):
     """Max |difference| between the networks of a Chainer .npz and a PyTorch
-    .pt training snapshot (parameters and BN statistics, matched by name)."""
+    .pt training snapshot (parameters and BN statistics, matched by name;
+    leaving out the Chainer arrays whose names end in one of ``leave_out``)."""
     import numpy as np
     import torch
     from gan_common.keymap import chainer_to_torch_key
@@ -89,7 +110,7 @@ def snapshot_weight_difference(chainer_snapshot, torch_snapshot):
         chainer = {k: archive[k] for k in archive.files if k.startswith('updater/model:')}
     differences = []
     for key, value in chainer.items():
-        if key.endswith('/N'):  # Chainer's N counts fine-tuning calls only; PyTorch counts every batch
+        if key.endswith(('/N', *leave_out)):  # Chainer's N counts fine-tuning calls only; PyTorch every batch
             continue
         net, name = key.split(':', 1)[1].split('/', 1)
         differences.append(float(np.abs(value - state[net][chainer_to_torch_key(name)].numpy()).max()))

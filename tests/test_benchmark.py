@@ -133,3 +133,22 @@ def test_bad_input_ends_in_one_line(args, fragment, capsys):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the message on a machine without CUDA')
 def test_gpu_device_without_cuda_ends_in_one_line():
     assert_one_line_error(run_benchmark('--device', 'cuda', '--quick'), 'PyTorch sees no CUDA device')
+
+
+def test_a_tuned_variant_that_fails_is_left_out_and_named(monkeypatch):
+    from bridge.benchmark import cases, session, tuning
+
+    def broken(case, arrays, chainer_nets):
+        variant = tuning.torch_2_threads(case, arrays, chainer_nets)
+        variant.label = 'torch broken'
+
+        def step():
+            raise RuntimeError('this setting does not work here\nsecond line')
+        variant.step = step
+        return variant
+    monkeypatch.setitem(tuning.TUNINGS, 'torch-broken', broken)
+    case = cases.select_cases(['gan:quick'], None, quick=True)[0][0]
+    (variants, memory), = session.built_and_measured([case], ['torch-broken'])
+    result = session.benchmark_case(case, None, 1, 2, 1, variants, memory)
+    assert [row['variant'] for row in result['variants']] == ['chainer', 'torch port']
+    assert result['failed_variants'] == {'torch broken': 'RuntimeError: this setting does not work here'}

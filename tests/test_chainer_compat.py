@@ -209,10 +209,16 @@ def test_install_is_idempotent(monkeypatch):
     before = reporter.Summary.add
     resize_module = sys.modules['chainer.functions.array.resize_images']
     compute_before = resize_module.compute_indices_and_weights
+    pad_sequence = sys.modules['chainer.functions.array.pad_sequence'].PadSequence
+    pad_forward_before = pad_sequence.forward
+    convert = sys.modules['chainer.dataset.convert']
+    concat_before = convert._concat_arrays_with_padding
     compat.install()
     compat.install()
     assert reporter.Summary.add is before
     assert resize_module.compute_indices_and_weights is compute_before
+    assert pad_sequence.forward is pad_forward_before
+    assert convert._concat_arrays_with_padding is concat_before
     assert original_summary_add() is not before
 
     calls = []
@@ -279,6 +285,40 @@ def test_resize_images_nearest_and_numpy_left_alone():
 def test_numpy_product_for_chainers_own_tests():
     assert np.product([2, 3, 4]) == 24
     assert np.product(np.ones((2, 5)), axis=1).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize('dtype, padding, stored', [(np.uint8, -1, 255), (np.uint16, -1, 65535),
+                                                     (np.int8, 200, -56), (np.uint32, -2, 2**32 - 2)])
+def test_pad_sequence_wraps_out_of_range_integer_padding_like_numpy1(dtype, padding, stored):
+    import chainer.functions as F
+    xs = [np.arange(1, 3, dtype=dtype), np.arange(1, 5, dtype=dtype)]
+    with pytest.warns(DeprecationWarning, match='out of range'):
+        y = F.pad_sequence(xs, padding=padding).array
+    assert y.dtype == dtype
+    assert y.tolist() == [[1, 2, stored, stored], [1, 2, 3, 4]]
+
+
+def test_pad_sequence_in_range_and_float_padding_unchanged():
+    import warnings
+    import chainer.functions as F
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        in_range = F.pad_sequence([np.ones(1, np.uint8), np.ones(2, np.uint8)], padding=7)
+        y = F.pad_sequence([np.ones(1, np.float32), np.ones(3, np.float32)], padding=-1)
+    assert in_range.array.tolist() == [[1, 7], [1, 1]]
+    assert y.dtype == np.float32 and y.array.tolist() == [[1, -1, -1], [1, 1, 1]]
+    assert compat.integer_as_numpy1(-1.5, np.uint8) == -1.5
+
+
+def test_concat_examples_wraps_out_of_range_integer_padding_like_numpy1():
+    import warnings
+    from chainer.dataset import concat_examples
+    batch = [(np.array([1, 2], np.uint8), np.int32(3)), (np.array([4], np.uint8), np.int32(5))]
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # NumPy 1's numpy.full did not warn
+        images, labels = concat_examples(batch, padding=-1)
+    assert images.dtype == np.uint8 and images.tolist() == [[1, 2], [4, 255]]
+    assert labels.tolist() == [3, 5]
 
 
 CHAINERMN_UNPACK = '''

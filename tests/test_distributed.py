@@ -8,12 +8,12 @@ statistics in both frameworks (so ChainerMN and DDP agree with each other,
 not with the single process), and cross-rank BN brings back the single
 process."""
 import importlib.util
-import shutil
+import json
 
 import numpy as np
 import pytest
 
-from tests.helpers import assert_one_line_error, run_script, snapshot_weight_difference
+from tests.helpers import assert_one_line_error, checkout_env, run_command, snapshot_weight_difference
 
 HAVE_MPI = importlib.util.find_spec('mpi4py') is not None
 needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason='no mpi4py/MPI: pip install -e ".[mpi]" (MPICH and mpi4py wheels)')
@@ -22,10 +22,23 @@ SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
 TIGHT = 1e-10  # float64, 20 steps
 
 
-def train(framework, out, *extra, workers=1):
-    return run_script('train.py', '--framework', framework, '--batch-size', '8', '--dtype', 'float64',
-                      '--log-every', '1', '--sample-every', '1000', '--no-progress', '--threads', '1',
-                      '--workers', workers, '--out', out, *extra)
+@pytest.fixture(scope='module', autouse=True)
+def ranks_run_this_checkout():
+    """The commands run in this process; the ranks they launch import this
+    checkout, whatever else is installed."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ('PYTHONPATH', 'PYTHONWARNINGS'):
+            patch.setenv(name, checkout_env(PYTHONWARNINGS='ignore')[name])
+        yield
+
+
+def train(framework, out, *extra, workers=1, check=True):
+    """``ganport train`` on the MNIST ones only, so that every process loads
+    a tenth of MNIST (the training split's 6,742 end in a partial batch of
+    6, which splits over 2 ranks)."""
+    return run_command('train', '--framework', framework, '--digits', '1', '--batch-size', '8', '--dtype', 'float64',
+                       '--log-every', '1', '--sample-every', '1000', '--no-progress', '--threads', '1',
+                       '--workers', workers, '--out', out, *extra, check=check)
 
 
 def snapshot(run, framework, iteration):
@@ -42,6 +55,30 @@ def network_difference(framework, a, b, skip='/N'):
     import torch
     x, y = (torch.load(p, weights_only=True)['model'] for p in (a, b))
     return max(float((x[n][k].double() - y[n][k].double()).abs().max()) for n in x for k in x[n])
+
+
+def running_variances(path):
+    """The BN running variances of a snapshot of either framework, by PyTorch name."""
+    if str(path).endswith('.pt'):
+        import torch
+        model = torch.load(path, weights_only=True)['model']
+        return {f'{n}.{k}': v.double().numpy() for n in model for k, v in model[n].items() if k.endswith('running_var')}
+    from gan_common.keymap import chainer_to_torch_key
+    with np.load(path) as archive:
+        return {'.'.join([key.split(':', 1)[1].split('/', 1)[0],
+                          chainer_to_torch_key(key.split(':', 1)[1].split('/', 1)[1])]): archive[key]
+                for key in archive.files if key.startswith('updater/model:') and key.endswith('/avg_var')}
+
+
+def relative_difference(a, b):
+    """Max |a / b - 1| over two {name: array} of the same names."""
+    assert sorted(a) == sorted(b)
+    return max(float(np.abs(a[k] / b[k] - 1).max()) for k in a)
+
+
+def logged_losses(run):
+    return [{k: v for k, v in json.loads(line).items() if k.startswith('loss')}
+            for line in (run / 'log.jsonl').read_text().splitlines()]
 
 
 # ---------------------------------------------------------------- the vanilla GAN: N ranks = 1 process
@@ -75,29 +112,33 @@ def test_vanilla_gan_on_two_ranks_equals_the_single_process(gan_runs, framework)
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
-def test_rank_zero_alone_writes(gan_runs, framework):
+def test_rank_zero_alone_writes_the_global_batch_losses(gan_runs, framework):
     run = gan_runs(framework) / '2'
     log = (run / 'log.jsonl').read_text().splitlines()
-    assert [int(line.split('"iteration": ')[1].split(',')[0]) for line in log] == list(range(1, 21))
+    assert [json.loads(line)['iteration'] for line in log] == list(range(1, 21))
     assert sorted(p.name for p in run.glob('snapshot_iter_*')) == sorted(
         snapshot(run, framework, i).name for i in (10, 20))
     assert (run / 'loss.png').is_file() and len(list((run / 'samples').iterdir())) == 2
+    single, ranks = logged_losses(gan_runs(framework) / '1'), logged_losses(run)
+    diff = max(abs(a[k] - b[k]) for a, b in zip(single, ranks, strict=True) for k in a)
+    print(f'{framework}: logged losses, 2 ranks (averaged over them) vs 1 process, 20 iterations: '
+          f'max |diff| = {diff:.3e}')
+    assert diff <= TIGHT
 
 
 def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
     run = tmp_path / 'run'
     run.mkdir()
     (run / 'config.json').write_text('{"workers": 2}')
-    result = run_script('train.py', '--model', 'gan', '--framework', 'torch', '--resume', '--out', run, check=False)
+    result = run_command('train', '--model', 'gan', '--framework', 'torch', '--resume', '--out', run, check=False)
     assert_one_line_error(result, '--workers 2')
 
 
 @pytest.mark.parametrize('extra, fragment', [(['--workers', '3'], 'multiple of --workers 3'),
-                                             (['--sync-bn'], '--sync-bn needs --workers'),
-                                             (['--workers', '2', '--sync-bn'], 'needs GPUs')])
+                                             (['--sync-bn'], '--sync-bn needs --workers')])
 def test_bad_parallel_options_are_one_line(tmp_path, extra, fragment):
-    result = run_script('train.py', '--model', 'dcgan', '--framework', 'torch', '--batch-size', '8',
-                        '--out', tmp_path / 'run', *extra, check=False)
+    result = run_command('train', '--model', 'dcgan', '--framework', 'torch', '--batch-size', '8',
+                         '--out', tmp_path / 'run', *extra, check=False)
     assert_one_line_error(result, fragment)
     assert not (tmp_path / 'run').exists()
 
@@ -106,27 +147,32 @@ def test_bad_parallel_options_are_one_line(tmp_path, extra, fragment):
 @pytest.fixture(scope='module')
 def dcgan_runs(tmp_path_factory):
     """The blog DCGAN, global batch 8: the single Chainer process, 3 steps;
-    its step-1 snapshot and a PyTorch copy of it, from which the 2-rank runs
-    continue (both frameworks from the same weights, Adam state and stream)."""
+    its step-1 snapshot and a PyTorch copy of it, from which the single
+    PyTorch process and the 2-rank runs continue (both frameworks from the
+    same weights, Adam state and stream). ``get(framework, name, *extra)``
+    makes (once) and returns the step-3 snapshot of such a 2-rank run."""
     root = tmp_path_factory.mktemp('dcgan')
     train('chainer', root / 'chainer-1', '--model', 'dcgan', '--iterations', '3', '--snapshot-every', '1')
-    run_script('convert.py', root / 'chainer-1' / 'snapshot_iter_1.npz', root / 'start.pt')
-    return root
+    run_command('convert', root / 'chainer-1' / 'snapshot_iter_1.npz', root / 'start.pt')
+    made = {}
 
-
-def continue_dcgan(root, framework, name, *extra, workers=2):
-    start = root / 'chainer-1' / 'snapshot_iter_1.npz' if framework == 'chainer' else root / 'start.pt'
-    train(framework, root / name, '--model', 'dcgan', '--iterations', '3', '--resume-from', start, *extra,
-          workers=workers)
-    return snapshot(root / name, framework, 3)
+    def get(framework, name, *extra, workers=2):
+        if name not in made:
+            start = root / 'chainer-1' / 'snapshot_iter_1.npz' if framework == 'chainer' else root / 'start.pt'
+            train(framework, root / name, '--model', 'dcgan', '--iterations', '3', '--resume-from', start, *extra,
+                  workers=workers)
+            made[name] = snapshot(root / name, framework, 3)
+        return made[name]
+    get.chainer_single = root / 'chainer-1' / 'snapshot_iter_3.npz'
+    return get
 
 
 @needs_mpi
 def test_per_rank_batch_norm_chainermn_equals_ddp(dcgan_runs):
-    chainer = continue_dcgan(dcgan_runs, 'chainer', 'chainer-2')
-    torch = continue_dcgan(dcgan_runs, 'torch', 'torch-2')
+    chainer = dcgan_runs('chainer', 'chainer-2')
+    torch = dcgan_runs('torch', 'torch-2')
     between = snapshot_weight_difference(chainer, torch)
-    from_single = network_difference('chainer', chainer, dcgan_runs / 'chainer-1' / 'snapshot_iter_3.npz')
+    from_single = network_difference('chainer', chainer, dcgan_runs.chainer_single)
     print(f'DCGAN, 2 more steps on 2 ranks, float64: ChainerMN vs DDP max |diff| = {between:.3e}; '
           f'2 ranks (per-rank BN) vs 1 process: {from_single:.3e}')
     assert between <= 1e-10
@@ -134,20 +180,68 @@ def test_per_rank_batch_norm_chainermn_equals_ddp(dcgan_runs):
 
 
 @needs_mpi
-def test_cross_rank_batch_norm_equals_the_single_process(dcgan_runs):
+def test_chainermn_cross_rank_batch_norm_equals_the_single_process(dcgan_runs):
     """Weights, BN parameters and running means as the single process; the
     running variances differ because ChainerMN unbiases the global batch
     variance with the rank's own count m (m / (m - 1)), not the global one."""
-    synced = continue_dcgan(dcgan_runs, 'chainer', 'chainer-2-sync', '--sync-bn')
-    single = dcgan_runs / 'chainer-1' / 'snapshot_iter_3.npz'
+    synced = dcgan_runs('chainer', 'chainer-2-sync', '--sync-bn')
+    single = dcgan_runs.chainer_single
     diff = network_difference('chainer', synced, single, skip='/avg_var')
-    with np.load(synced) as a, np.load(single) as b:
-        variances = [k for k in a.files if k.endswith('/avg_var')]
-        relative = max(float(np.abs(a[k] / b[k] - 1).max()) for k in variances)
+    relative = relative_difference(running_variances(synced), running_variances(single))
     print(f'DCGAN, 2 ranks with MultiNodeBatchNormalization vs 1 process: max |diff| = {diff:.3e} '
           f'(running variances: {relative:.2%} apart, the per-rank unbiasing)')
     assert diff <= TIGHT
     assert 1e-4 < relative < 0.03
+
+
+def test_pytorch_cross_rank_batch_norm_on_cpu_equals_the_single_process(dcgan_runs):
+    """``--sync-bn`` on CPU (``CpuSyncBatchNorm``): weights, BN parameters and
+    running statistics, variances included (unbiased with the global count),
+    as the single PyTorch process and the single Chainer process."""
+    synced = dcgan_runs('torch', 'torch-2-sync', '--sync-bn')
+    single = dcgan_runs('torch', 'torch-1', workers=1)
+    diff = network_difference('torch', synced, single)
+    relative = relative_difference(running_variances(synced), running_variances(single))
+    from_chainer = snapshot_weight_difference(dcgan_runs.chainer_single, synced)
+    print(f'DCGAN, 2 ranks (DDP, gloo) with --sync-bn vs 1 PyTorch process, 2 steps, float64: max |diff| = '
+          f'{diff:.3e} (running variances {relative:.1e} apart); vs 1 Chainer process: {from_chainer:.3e}')
+    assert diff <= TIGHT and relative <= 1e-12 and from_chainer <= TIGHT
+
+
+@needs_mpi
+def test_cross_rank_batch_norm_chainermn_equals_pytorch(dcgan_runs):
+    """Equal but for the running variances, where PyTorch's (global count)
+    are the single process's and ChainerMN's (per-rank count) are not."""
+    chainer = dcgan_runs('chainer', 'chainer-2-sync', '--sync-bn')
+    torch = dcgan_runs('torch', 'torch-2-sync', '--sync-bn')
+    between = snapshot_weight_difference(chainer, torch, leave_out=('/avg_var',))
+    single = running_variances(dcgan_runs.chainer_single)
+    chainer_apart = relative_difference(running_variances(chainer), single)
+    torch_apart = relative_difference(running_variances(torch), single)
+    print(f'DCGAN, 2 ranks with --sync-bn, ChainerMN vs DDP: max |diff| = {between:.3e} but for the running '
+          f'variances, which are {chainer_apart:.2%} (ChainerMN) and {torch_apart:.1e} (PyTorch) from the '
+          'single process\'s')
+    assert between <= TIGHT
+    assert torch_apart <= 1e-10
+    assert chainer_apart > 1e-4
+
+
+def test_cross_rank_batch_norm_is_sync_batch_norm_on_gpus():
+    """The selection, without a GPU: ``torch.nn.SyncBatchNorm`` on CUDA
+    devices, ``CpuSyncBatchNorm`` (the same state) on CPU."""
+    import torch
+    from torch_impl import dcgan
+    from torch_impl.distributed import CpuSyncBatchNorm, cross_rank_batch_norm
+    plain = dcgan.Discriminator()
+
+    def converted(device):
+        network = cross_rank_batch_norm(dcgan.Discriminator(), torch.device(device))
+        assert list(network.state_dict()) == list(plain.state_dict())
+        return [type(m) for m in network.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.SyncBatchNorm))]
+
+    assert converted('cuda') == [torch.nn.SyncBatchNorm] * 3
+    assert converted('cuda:1') == [torch.nn.SyncBatchNorm] * 3
+    assert converted('cpu') == [CpuSyncBatchNorm] * 3
 
 
 def cuda_devices():
@@ -161,8 +255,8 @@ def cuda_devices():
 @pytest.mark.gpu
 @pytest.mark.skipif(cuda_devices() < 2, reason='needs 2 CUDA GPUs (NCCL puts one rank on each; none here)')
 def test_sync_batch_norm_on_gpus_equals_chainer_single_process(dcgan_runs):
-    synced = continue_dcgan(dcgan_runs, 'torch', 'torch-2-sync', '--sync-bn', '--device', 'cuda')
-    diff = snapshot_weight_difference(dcgan_runs / 'chainer-1' / 'snapshot_iter_3.npz', synced)
+    synced = dcgan_runs('torch', 'torch-2-sync-gpu', '--sync-bn', '--device', 'cuda')
+    diff = snapshot_weight_difference(dcgan_runs.chainer_single, synced)
     print(f'DCGAN, 2 GPUs with SyncBatchNorm (NCCL) vs Chainer 1 process: max |diff| = {diff:.3e}')
     assert diff <= 1e-9
 

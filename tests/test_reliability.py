@@ -1,10 +1,7 @@
 """What happens when things go wrong: bad input ends in one line and leaves
 nothing behind, resume checks what it resumes, damaged checkpoints are
 refused, a run directory has one writer, a dead run stops."""
-import contextlib
 import fcntl
-import importlib
-import io
 import json
 import os
 import pickle
@@ -18,29 +15,11 @@ import torch
 from gan_common import training
 from gan_common.checkpoints import CHECKSUM_KEY
 from gan_common.errors import UserError
-from tests.helpers import REPO, assert_one_line_error, checkout_env, leftovers
+from tests.helpers import REPO, assert_one_line_error, checkout_env, leftovers, run_command
 
 TINY = ['--model', 'dcgan', '--preset', 'quick', '--batch-size', '8', '--log-every', '1',
         '--sample-every', '2', '--snapshot-every', '2', '--no-progress']
 SUFFIX = {'chainer': 'npz', 'torch': 'pt'}
-
-
-def run_command(name, *args, check=True):
-    """``ganport NAME ARGS`` in this process (quicker than a subprocess: the
-    frameworks are imported once); a CompletedProcess as ``run_script`` returns."""
-    command = importlib.import_module(f'ganport.commands.{name}')
-    argv = [str(a) for a in args]
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            command.main(argv)
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-    result = subprocess.CompletedProcess([name, *argv], code, out.getvalue(), err.getvalue())
-    if check and code != 0:
-        raise AssertionError(f'{name} {argv} failed ({code}):\n{result.stdout}\n{result.stderr}')
-    return result
 
 
 def train(framework, out, *extra, check=True):

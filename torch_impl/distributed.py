@@ -13,8 +13,9 @@ backward pass failed in that backward with an in-place modification error.
 Measured with PyTorch 2.13 on gloo, two ranks, the DCGAN discriminator in
 float64: it no longer raises; the fixes were turning buffer syncing off, as
 here, or one backward per forward.) ``sync_bn`` converts every BN
-layer to ``torch.nn.SyncBatchNorm`` (statistics of the global batch), which
-PyTorch runs on GPUs only.
+layer to ``torch.nn.SyncBatchNorm`` (statistics of the global batch); on CPU,
+where SyncBatchNorm has no kernels, to ``CpuSyncBatchNorm``, which computes
+the same statistics with torch.distributed's autograd-aware all-reduce.
 
 DDP reduces a network's gradients in the first backward pass after each of
 its forward passes and ignores later ones; every model's ``train_step``
@@ -26,10 +27,11 @@ import os
 
 import torch
 import torch.distributed as dist
+import torch.distributed._functional_collectives as collectives
 from torch.nn.parallel import DistributedDataParallel
 
 from gan_common.errors import UserError
-from gan_common.parallel import TORCH_SYNC_BN_NEEDS_GPU, Shard
+from gan_common.parallel import Shard
 from torch_impl import keras_semantics
 
 
@@ -58,9 +60,14 @@ class DataParallel:
         if any(isinstance(m, keras_semantics.BatchNormalization) for n in networks.values() for m in n.modules()):
             raise UserError(f'--sync-bn: {model} uses Keras-semantics batch normalisation, which has no '
                             'cross-rank version; train it without --sync-bn')
-        if self.device.type != 'cuda':
-            raise UserError(TORCH_SYNC_BN_NEEDS_GPU)
-        return {name: torch.nn.SyncBatchNorm.convert_sync_batchnorm(n) for name, n in networks.items()}
+        return {name: cross_rank_batch_norm(network, self.device) for name, network in networks.items()}
+
+    def mean_over_ranks(self, values):
+        """Each of ``values`` (floats by name) averaged over the ranks: a
+        shard's mean loss becomes the global batch's."""
+        total = torch.tensor(list(values.values()), dtype=torch.float64, device=self.device)
+        dist.all_reduce(total)
+        return {name: value / self.shard.size for name, value in zip(values, total.tolist())}
 
     def wrap(self, networks):
         """The networks as ``train_step`` should call them: each in DDP
@@ -71,3 +78,59 @@ class DataParallel:
 
     def close(self):
         dist.destroy_process_group()
+
+
+def cross_rank_batch_norm(network, device):
+    """``network`` with every BN layer normalising over the global batch:
+    ``torch.nn.SyncBatchNorm`` on GPUs, ``CpuSyncBatchNorm`` on CPU (in place
+    there: the same parameters and buffers)."""
+    if device.type != 'cpu':
+        return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
+    for layer in network.modules():
+        if type(layer) is torch.nn.BatchNorm2d:
+            layer.__class__ = CpuSyncBatchNorm  # a subclass that adds no state
+    return network
+
+
+class CpuSyncBatchNorm(torch.nn.BatchNorm2d):
+    """SyncBatchNorm's statistics on CPU, where SyncBatchNorm has no kernels
+    (and DDP refuses it on CPU modules).
+
+    In training, inside a process group, every rank normalises with the mean
+    and biased variance of the global batch (all ranks' rows) and moves the
+    running variance towards the variance unbiased with the global count, as
+    SyncBatchNorm does (``batch_norm_gather_stats_with_counts``). The sums go
+    through ``_functional_collectives.all_reduce`` (PyTorch's replacement for
+    the deprecated ``torch.distributed.nn.functional.all_reduce``), whose
+    backward all-reduces the gradients, so each rank's input gradient holds
+    every rank's loss, as SyncBatchNorm's backward sends it. Otherwise (eval
+    mode, or outside a process group) it is ``BatchNorm2d``."""
+
+    def forward(self, input):
+        if not (self.training and input.device.type == 'cpu' and dist.is_initialized()):
+            return super().forward(input)
+        self._check_input_dim(input)
+        axes, per_channel = (0, 2, 3), (1, -1, 1, 1)
+        count = torch.full((1,), input.numel() // input.shape[1], dtype=input.dtype)
+        sums = self._all_ranks_sum(torch.cat([input.sum(axes), count]))
+        total = sums[-1]
+        mean = sums[:-1] / total
+        centred = input - mean.reshape(per_channel)
+        variance = self._all_ranks_sum((centred * centred).sum(axes)) / total
+        output = centred * torch.rsqrt(variance + self.eps).reshape(per_channel)
+        if self.affine:
+            output = output * self.weight.reshape(per_channel) + self.bias.reshape(per_channel)
+        if self.track_running_stats:
+            self._update_running_statistics(mean.detach(), variance.detach() * total / (total - 1))
+        return output
+
+    @staticmethod
+    def _all_ranks_sum(tensor):
+        return collectives.wait_tensor(collectives.all_reduce(tensor, 'sum', dist.group.WORLD))
+
+    @torch.no_grad()
+    def _update_running_statistics(self, mean, unbiased_variance):
+        self.num_batches_tracked.add_(1)
+        factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        self.running_mean.lerp_(mean, factor)
+        self.running_var.lerp_(unbiased_variance, factor)

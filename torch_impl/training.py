@@ -50,6 +50,7 @@ class Trainer:
 
     def __init__(self, module, networks, images, config, run_dir, device, labels=None, parallel=None):
         self.module, self.networks = module, networks
+        self.parallel = parallel
         self.step_networks = parallel.wrap(networks) if parallel else networks
         self.shard = parallel.shard if parallel else Shard()
         self.recipe = module.RECIPE
@@ -101,15 +102,13 @@ class Trainer:
         while self.iteration < total:
             window.append(self.step())
             bar.update(1)
+            if self.iteration % config['log_every'] == 0:
+                entry = self._log_entry(window, time.time() - start)  # on every rank: it averages over them
+                window = []
+                if self.shard.is_writer:
+                    self.write_log(entry, bar)
             if not self.shard.is_writer:
                 continue
-            if self.iteration % config['log_every'] == 0:
-                entry = self._log_entry(window, time.time() - start)
-                rundir.append_log(self.run_dir, entry)
-                self.history.append(entry)
-                check_alive(self.history, self.run_dir, SUFFIX)
-                bar.set_postfix({name: f'{entry[name]:.3f}' for name in self.recipe.loss_names})
-                window = []
             if self.iteration % config['sample_every'] == 0:
                 self.save_samples()
             if self.iteration % config['snapshot_every'] == 0 or self.iteration == total:
@@ -118,10 +117,18 @@ class Trainer:
         if self.shard.is_writer:
             plot_log(rundir.read_log(self.run_dir), list(self.recipe.loss_names), os.path.join(self.run_dir, 'loss.png'))
 
+    def write_log(self, entry, bar):
+        rundir.append_log(self.run_dir, entry)
+        self.history.append(entry)
+        check_alive(self.history, self.run_dir, SUFFIX)
+        bar.set_postfix({name: f'{entry[name]:.3f}' for name in self.recipe.loss_names})
+
     def _log_entry(self, window, elapsed):
+        """The log entry of the iterations in ``window``: each loss's mean
+        over them (and over the ranks: the global batch's losses)."""
         entry = {'iteration': self.iteration, 'epoch': self.batches.epoch, 'elapsed_time': elapsed}
-        for key in window[0]:
-            entry[key] = float(np.mean([values[key] for values in window]))
+        losses = {key: float(np.mean([values[key] for values in window])) for key in window[0]}
+        entry.update(self.parallel.mean_over_ranks(losses) if self.parallel else losses)
         return entry
 
     def save_samples(self):

@@ -7,15 +7,37 @@ from tqdm import tqdm
 
 from bridge.benchmark import measure
 from bridge.benchmark.cases import build_variants
+from gan_common.checkpoints import first_line
+
+# the variants every case has; only a tuned one may be left out when it fails
+BASE_VARIANTS = ('chainer', 'torch port', 'plain torch')
 
 
-def benchmark_case(case, gpu, warmup, iterations, block, tuned=()):
-    variants = build_variants(case, tuned)
-    memory = [measure.peak_memory_mib(v) for v in variants]  # before any variant has stepped
-    counted = {}
-    for variant in variants:
-        if variant.framework == 'torch':
-            counted[variant.label] = measure.count_iteration_flops(variant)
+def built_and_measured(cases, tuned):
+    """Every case's variants, and each one's peak memory, measured before any
+    variant of any case has stepped: a forked measurement is only safe while
+    the process has started no thread pool (OpenMP's, OpenBLAS's, inductor's)."""
+    built = []
+    for case in cases:
+        variants = build_variants(case, tuned)
+        built.append((variants, {v.label: measure.peak_memory_mib(v) for v in variants}))
+    return built
+
+
+def benchmark_case(case, gpu, warmup, iterations, block, variants, memory):
+    counted, failed = {}, {}
+    for variant in list(variants):
+        try:
+            if variant.framework == 'torch':
+                counted[variant.label] = measure.count_iteration_flops(variant)
+            else:
+                variant.step()  # a first (warm-up) step, so that a failing variant fails here
+        except Exception as error:  # noqa: BLE001  (a tuned setting that fails on this case is reported)
+            if variant.label in BASE_VARIANTS:
+                raise
+            failed[variant.label] = f'{type(error).__name__}: {first_line(error)}'
+            tqdm.write(f'{case.name}: {variant.label} left out, it failed: {failed[variant.label]}')
+            variants.remove(variant)
     port_flops, largest = counted['torch port']
     n = measure.matmul_size(largest, gpu is not None)
     peaks = {framework: measure.matmul_peak(framework, n, gpu, case.config['dtype'])
@@ -24,10 +46,10 @@ def benchmark_case(case, gpu, warmup, iterations, block, tuned=()):
     with tqdm(total=total, desc=case.name, leave=False, unit='it') as progress:
         times = measure.interleaved_times(variants, warmup, iterations, block, progress)
     rows = []
-    for variant, ms, mib in zip(variants, times, memory):
+    for variant, ms in zip(variants, times):
         # Chainer runs the port's computation (the parity tests prove it), so it shares the port's count
         iteration_flops = counted.get(variant.label, (port_flops,))[0]
-        row = {'variant': variant.label, 'framework': variant.framework, 'peak_memory_mib': mib,
+        row = {'variant': variant.label, 'framework': variant.framework, 'peak_memory_mib': memory[variant.label],
                'flops_per_iteration': iteration_flops['total']}
         row.update(measure.summarise_times(ms, case.batch_size))
         achieved = iteration_flops['total'] / (row['ms_median'] / 1e3)
@@ -41,7 +63,7 @@ def benchmark_case(case, gpu, warmup, iterations, block, tuned=()):
     return {'case': case.name, 'model': case.model, 'preset': case.preset, 'size': case.size_label,
             'batch_size': case.batch_size, 'dtype': case.config['dtype'], 'matmul_n': n,
             'flops_forward': port_flops['forward'], 'flops_backward': port_flops['backward'],
-            'variants': rows}
+            'variants': rows, 'failed_variants': failed}
 
 
 def machine(gpu, threads):
@@ -74,8 +96,8 @@ def run(args, gpu, command):
     if skipped:
         print(f'skipped on CPU (name them in --models to run them): {", ".join(skipped)}')
     results = []
-    for case in cases:
-        results.append(benchmark_case(case, gpu, args.warmup, args.iterations, args.block, tuned))
+    for case, (variants, memory) in zip(cases, built_and_measured(cases, tuned)):
+        results.append(benchmark_case(case, gpu, args.warmup, args.iterations, args.block, variants, memory))
         results[-1]['ratios'] = report.ratios(results[-1])
     print(report.table(results))
     for case in results:

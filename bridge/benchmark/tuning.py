@@ -60,6 +60,12 @@ def torch_channels_last(case, arrays, chainer_nets):
 
 
 def torch_compile(case, arrays, chainer_nets):
+    # CycleGAN's step backpropagates twice through one graph (retain_graph),
+    # which compiled backward functions with donated buffers refuse; and
+    # inductor's pool of compile workers does not survive the forked memory
+    # measurement (the child deadlocks), so compiling stays in-process.
+    torch._functorch.config.donated_buffer = False
+    torch._inductor.config.compile_threads = 1
     variant = TorchVariant(case, arrays, chainer_nets, label='torch compile')
     variant.networks = [torch.compile(network) for network in variant.networks]
     return variant

@@ -60,6 +60,24 @@ MAPPINGS = {
     'bias': Mapping(
         'v2', '`L.Linear(..., bias=b)` (and the convolution links)', 'initial bias `b`',
         '`initial_bias=b`'),
+    'v1_positional': Mapping(
+        'v2', '`L.Linear(784, 100, 0.5)`, `L.Convolution2D(1, 64, 4, 2, 1, 0.02)`, ... (v1 arguments by position '
+              'after `out_size` / `pad`: `wscale, bias, nobias, ...`)',
+        "reads them by v1's signature when the script is v1 code, or when the value cannot be v7's `nobias` "
+        '(a number other than 0 and 1, an array, an initializer)',
+        '`L.Linear(784, 100, initialW=chainer.initializers.LeCunNormal(math.sqrt(0.5)))`'),
+    'v1_lstm_forget_bias': Mapping(
+        'v2', '`L.LSTM(in, out)` in v1 code (forget-gate bias initialised to 0; v2 made it 1)',
+        'passes `forget_bias_init=0`', '`L.LSTM(in, out, forget_bias_init=0)`'),
+    'v1_gru': Mapping(
+        'v2', '`L.GRU(n_units, n_inputs=None)` in v1 code, called `gru(h, x)` (stateless)',
+        '`L.StatelessGRU(n_inputs or n_units, n_units)`', '`L.StatelessGRU(in_size, out_size)`'),
+    'v1_split_axis': Mapping(
+        'v2', '`F.split_axis(x, 1, axis)` in v1 code (`force_tuple` defaulted to False)',
+        'returns the one piece as a Variable, not a 1-tuple', '`F.split_axis(x, 1, axis, force_tuple=False)`'),
+    'v1_len': Mapping(
+        'v2', '`len(variable)` in v1 code (the number of elements)', "`variable.size` (Chainer's own calls "
+        'still get the first axis)', '`variable.size`, or `len(variable)` for the first axis'),
     'use_cudnn': Mapping(
         'v2', '`use_cudnn=` of functions and links',
         "runs that call under `chainer.using_config('use_cudnn', 'auto' or 'never')`; dropped where "
@@ -107,6 +125,10 @@ MAPPINGS = {
         'device', '`import cupy` (or `cuda.cupy`) under `--device cpu`',
         'a module that runs CuPy calls on NumPy; raw CUDA kernels stop with a message',
         '`xp = chainer.backend.get_array_module(x)`'),
+    'cupy_get_cpu': Mapping(
+        'device', '`x.get()` of a CuPy array under `--device cpu`',
+        'a copy of the NumPy array (each `x.get()` with no arguments in the script and the modules of its folder '
+        'is rewritten in memory; other objects keep their own `get()`)', '`chainer.backends.cuda.to_cpu(x)`'),
     'gpu_remap': Mapping(
         'device', 'a GPU id in the script under `--device @cupy:N`', 'GPU N', 'pass the id on the command line'),
     # ---------------------------------------------------------------- CuPy 14
@@ -130,15 +152,40 @@ MAPPINGS = {
         'reads the files from `--data-dir` (or the project\'s `data/`) instead of the network',
         'unchanged, on a machine that can reach the files'),
     # ---------------------------------------------------------------- outside Chainer
+    'python2': Mapping(
+        'Python 2', 'Python 2 code (`print x`, `xrange`, `except E, e`, `dict.iteritems()`, `cPickle`, ...) in '
+                    'the script or a module of its folder',
+        'translated in memory with lib2to3 (the file is left as it is); each line a fixer changed is listed',
+        'the translated line (`2to3 -w FILE` once)'),
+    'py2_division': Mapping(
+        'Python 2', '`a / b` of two integers in a Python 2 file without `from __future__ import division`',
+        'floors, as Python 2 did (ints, NumPy integer scalars and arrays); any other `/` divides as today',
+        '`a // b`'),
+    'pickle_text_mode': Mapping(
+        'Python 2', "`pickle.dump(obj, open(path, 'w'))`, `pickle.load(open(path))` (text-mode files)",
+        "writes and reads the file's bytes underneath (Python 2 files were bytes)",
+        "`open(path, 'wb')` / `open(path, 'rb')`"),
+    'pickle_python2': Mapping(
+        'Python 2', '`pickle.load(f)` of a pickle Python 2 wrote (CIFAR-10\'s batches, old models) with non-ASCII str',
+        "reads it again with `encoding='latin1'`, which NumPy arrays in Python 2 pickles need",
+        "`pickle.load(f, encoding='latin1')`"),
     'savefig_kwargs': Mapping(
         'outside Chainer', '`savefig(..., unknown=...)` (matplotlib < 3.3 ignored unknown keywords)',
         'drops the keyword matplotlib rejects and saves', 'the same call without that keyword'),
+    'scipy_misc': Mapping(
+        'outside Chainer',
+        '`scipy.misc.imsave`, `imread`, `imresize`, `toimage`, `bytescale` (removed in SciPy 1.2-1.3)',
+        'the same on Pillow, with their scaling: a non-uint8 image is stretched from its min..max to 0..255',
+        '`PIL.Image.fromarray(numpy.uint8(...)).save(path)`, `imageio.imread(path)`'),
     'numpy_alias': Mapping(
         'outside Chainer', '`numpy.float`, `numpy.int`, `numpy.object`, `numpy.product`, ... (removed in NumPy 1.24/2.0)',
         'the builtin or NumPy function it stood for', '`float`, `int`, `bool`, `numpy.prod`, ...'),
     'pillow_constant': Mapping(
         'outside Chainer', '`Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC` (removed in Pillow 10)',
         '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`', '`Image.LANCZOS`, `Image.BILINEAR`, `Image.BICUBIC`'),
+    'old_pil': Mapping(
+        'outside Chainer', '`import Image`, `import ImageDraw`, ... (PIL before Pillow)', "Pillow's `PIL.Image`, ...",
+        '`from PIL import Image`'),
     'python_removed': Mapping(
         'outside Chainer', '`time.clock()` (removed in Python 3.8), `collections.Iterable` & co. (3.10)',
         '`time.perf_counter()`, `collections.abc.Iterable` & co.',

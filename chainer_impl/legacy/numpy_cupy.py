@@ -94,6 +94,29 @@ class _NumpyBacked(types.ModuleType):
         return getattr(self._fallback, name)
 
 
+# cupy.random's functions that take dtype= (NumPy's draw float64 only)
+_RANDOM_WITH_DTYPE = ('rand', 'randn', 'random_sample', 'random', 'ranf', 'sample', 'uniform', 'normal',
+                      'standard_normal', 'lognormal', 'exponential', 'standard_exponential', 'gamma',
+                      'standard_gamma', 'beta', 'gumbel', 'laplace', 'logistic', 'chisquare', 'rayleigh',
+                      'standard_cauchy', 'standard_t', 'triangular', 'vonmises', 'wald', 'weibull')
+
+
+def _accepting_dtype(function):
+    @functools.wraps(function)
+    def draw(*args, dtype=None, **kwargs):
+        values = function(*args, **kwargs)
+        return values if dtype is None else numpy.asarray(values).astype(dtype, copy=False)
+    return draw
+
+
+def _random_module():
+    random = _NumpyBacked('cupy.random', numpy.random)
+    for name in _RANDOM_WITH_DTYPE:
+        if hasattr(numpy.random, name):
+            setattr(random, name, _accepting_dtype(getattr(numpy.random, name)))
+    return random
+
+
 def build():
     """The stand-in modules by name: cupy, cupy.cuda, cupy._core, cupyx, and NumPy's submodules."""
     cupy = _NumpyBacked('cupy', numpy)
@@ -119,13 +142,14 @@ def build():
     cuda.memory.MemoryPool = _MemoryPool
     cupy.cuda = cuda
 
+    cupy.random = _random_module()
     core = _NumpyBacked('cupy._core', cupy)
     cupy._core = core
     cupyx = types.ModuleType('cupyx')
     cupyx.scatter_add = lambda a, slices, value: numpy.add.at(a, slices, value)
     aliases = cupy_names.install(cupy, cupyx)
     modules = {'cupy': cupy, 'cupy.cuda': cuda, 'cupy.cuda.memory': cuda.memory, 'cupy._core': core,
-               'cupyx': cupyx, 'cupy.random': numpy.random, 'cupy.linalg': numpy.linalg, 'cupy.fft': numpy.fft}
+               'cupyx': cupyx, 'cupy.random': cupy.random, 'cupy.linalg': numpy.linalg, 'cupy.fft': numpy.fft}
     modules.update(aliases)
     return modules
 

@@ -45,11 +45,12 @@ class Recorder:
     def __init__(self):
         self.uses = {}
 
-    def record(self, key, api, detail=''):
-        """Note one use of ``key``'s old API at the caller's location (once per location)."""
+    def record(self, key, api, detail='', where=None):
+        """Note one use of ``key``'s old API at ``where`` (file, line), by
+        default the caller's location; once per location."""
         if key not in MAPPINGS:
             raise KeyError(key)
-        file, line = user_location()
+        file, line = where or user_location()
         self.uses.setdefault((file, line, key, api), Use(file, line, key, api, detail))
 
     def sorted_uses(self):

@@ -3,16 +3,20 @@ Chainer script unchanged on Chainer 7.8.1, NumPy 2 and CuPy 14.
 
 SCRIPT runs as ``__main__`` exactly as ``python SCRIPT ARGS`` would (its folder
 first on sys.path, sys.argv as given, paths relative to the current folder),
-after the compatibility layer and the old-API layers are installed. Every old
+after the compatibility layer and the old-API layers are installed (a Python
+2 script, and the Python 2 modules of its folder, run as translated in memory
+by lib2to3; v1 code is told from v2+ code by --chainer-version). Every old
 API it uses is mapped to Chainer 7.8.1 with its old meaning and listed once,
 on stderr at the end and with --report FILE as Markdown (.md) or JSON (.json):
 the porting checklist.
 """
 import argparse
+import builtins
 import os
 import runpy
 import sys
 import traceback
+import types
 from pathlib import Path
 
 from gan_common.errors import UserError, exit_on_user_error
@@ -29,6 +33,11 @@ def build_parser(prog=None):
                              'from local files (announced on stderr)')
     parser.add_argument('--data-dir', default=None,
                         help="folder holding the dataset files for --data-stand-ins (default: the project's data/)")
+    parser.add_argument('--chainer-version', choices=('auto', '1', '2+'), default='auto',
+                        help="the Chainer the script was written for: 1 gives v1's meaning to what Chainer 7.8.1 "
+                             'reads otherwise without an error (positional link arguments, LSTM forget-gate bias, '
+                             "L.GRU, F.split_axis, len(variable)); auto: 1 when the script calls v1-only APIs "
+                             'and no v2 ones (default: auto)')
     parser.add_argument('--report', default=None, metavar='FILE',
                         help='also write the list of mapped old APIs to FILE (.md or .json)')
     parser.add_argument('script', metavar='SCRIPT', help='the old Chainer script to run')
@@ -60,9 +69,19 @@ def check_arguments(args):
 
 
 def install_layers(gpu, args):
-    """Compatibility layer first, then the old APIs, devices, data and surroundings."""
+    """Compatibility layer first, then the old APIs, devices, data and surroundings;
+    return the script's Python 3 translation (None when it is Python 3)."""
     import chainer_impl.compat  # noqa: F401
-    from chainer_impl.legacy import device, later_steps, surroundings, v1_to_v2
+    from chainer_impl.legacy import device, era, later_steps, python2, surroundings, v1_defaults, v1_to_v2
+    translation = python2.install(args.script, array_get=gpu == 'cpu')
+    if translation is not None and translation.python2:
+        print(f'legacy runner: {args.script} is Python 2; it runs as translated in memory by lib2to3 '
+              f'(the changed lines are listed at the end)', file=sys.stderr)
+    verdict = era.decide(args.script, args.chainer_version)
+    if verdict.v1:
+        print(f"legacy runner: {args.script} reads as Chainer v1 code ({verdict.evidence}); v1's positional "
+              f'link arguments and defaults apply (--chainer-version 2+ to change)', file=sys.stderr)
+        v1_defaults.install()
     later_steps.install()
     v1_to_v2.install()
     device.install(gpu)
@@ -70,19 +89,34 @@ def install_layers(gpu, args):
         from chainer_impl.legacy import data
         data.install(args.data_dir)
     surroundings.install()
+    return translation
 
 
-def run_script(path, argv):
-    """Run ``path`` as ``__main__`` with ``sys.argv = argv``, as ``python path`` does."""
+def run_script(path, argv, translation=None):
+    """Run ``path`` (or its translation) as ``__main__`` with ``sys.argv = argv``, as ``python path`` does."""
     sys.argv = list(argv)
     sys.path[0] = os.path.dirname(os.path.abspath(path))
-    runpy.run_path(path, run_name='__main__')
+    if translation is None:
+        runpy.run_path(path, run_name='__main__')
+        return
+    translation.report()
+    main_module = types.ModuleType('__main__')
+    main_module.__file__, main_module.__builtins__ = path, builtins
+    saved = sys.modules.get('__main__')
+    sys.modules['__main__'] = main_module
+    try:
+        exec(translation.code(), main_module.__dict__)
+    finally:
+        sys.modules['__main__'] = saved
 
 
 def _script_traceback(error, path):
     """The traceback Python would print for the script alone (runner frames cut)."""
-    tb = error.__traceback__
     target = os.path.abspath(path)
+    if isinstance(error, SyntaxError) and os.path.abspath(error.filename or '') == target:
+        return ''.join(traceback.format_exception_only(type(error), error)) + (
+            f'legacy runner: {path} is neither Python 3 nor Python 2 that lib2to3 can translate\n')
+    tb = error.__traceback__
     while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != target:
         tb = tb.tb_next
     return ''.join(traceback.format_exception(type(error), error, tb or error.__traceback__))
@@ -109,11 +143,11 @@ def main(argv=None, prog=None):
     gpu = check_arguments(args)
     from chainer_impl.legacy.errors import RunnerStop
     try:
-        install_layers(gpu, args)
+        translation = install_layers(gpu, args)
     except RunnerStop as stop:
         raise UserError(str(stop)) from None
     try:
-        run_script(args.script, [args.script, *args.args])
+        run_script(args.script, [args.script, *args.args], translation)
     except SystemExit as exit_:
         finish(args, 0)
         raise exit_

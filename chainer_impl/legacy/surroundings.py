@@ -6,8 +6,15 @@ mapped use reported under 'outside Chainer'.
 * NumPy 1.24 and 2.0 removed aliases old scripts use (``numpy.float``,
   ``numpy.int``, ``numpy.product``, ...);
 * Pillow 10 removed ``Image.ANTIALIAS``, ``Image.LINEAR`` and ``Image.CUBIC``;
-* Python 3.8 removed ``time.clock`` and 3.10 the ABCs in ``collections``."""
+* Python 3.8 removed ``time.clock`` and 3.10 the ABCs in ``collections``;
+* Pillow replaced PIL's top-level ``import Image`` by ``from PIL import Image``;
+* SciPy 1.2-1.3 removed ``scipy.misc.imsave`` and its image friends (see
+  ``scipy_misc``); without SciPy installed, ``scipy.misc`` holds only those."""
+import functools
+import importlib.util
 import re
+import sys
+import types
 
 import numpy
 
@@ -20,11 +27,14 @@ NUMPY_ALIASES = {
     'product': numpy.prod, 'cumproduct': numpy.cumprod, 'alltrue': numpy.all, 'sometrue': numpy.any,
     'round_': numpy.round, 'asscalar': lambda a: a.item(), 'bool8': numpy.bool_, 'int0': numpy.intp,
     'uint0': numpy.uintp, 'msort': lambda a: numpy.sort(a, axis=0), 'trapz': getattr(numpy, 'trapezoid', None),
-    'in1d': numpy.isin,
+    'in1d': numpy.isin, 'rank': numpy.ndim, 'NINF': -numpy.inf, 'PINF': numpy.inf, 'NZERO': -0.0, 'PZERO': 0.0,
+    'infty': numpy.inf, 'longfloat': numpy.longdouble, 'cfloat': numpy.complex128, 'singlecomplex': numpy.complex64,
+    'longcomplex': numpy.clongdouble, 'clongfloat': numpy.clongdouble, 'mat': numpy.asmatrix,
 }
 PILLOW_CONSTANTS = {'ANTIALIAS': 'LANCZOS', 'LINEAR': 'BILINEAR', 'CUBIC': 'BICUBIC'}
 COLLECTIONS_ABCS = ('Iterable', 'Iterator', 'Mapping', 'MutableMapping', 'Sequence', 'MutableSequence',
                     'Callable', 'Hashable', 'Sized', 'Container', 'Set', 'MutableSet', 'Generator')
+OLD_PIL_MODULES = ('Image', 'ImageDraw', 'ImageFont', 'ImageOps', 'ImageFilter', 'ImageEnhance', 'ImageChops')
 _UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
@@ -60,6 +70,22 @@ def _install_module_aliases():
                                 for old, new in PILLOW_CONSTANTS.items()}, 'pillow_constant')
 
 
+class _OldPilFinder:
+    """``import Image`` (PIL before Pillow, common in Python 2 scripts) gives ``PIL.Image``."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in OLD_PIL_MODULES or importlib.util.find_spec(f'PIL.{fullname}') is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        record('old_pil', f'import {spec.name}')
+        return importlib.import_module(f'PIL.{spec.name}')
+
+    def exec_module(self, module):
+        pass
+
+
 def _install_savefig():
     from matplotlib.figure import Figure
     original = Figure.savefig
@@ -77,8 +103,34 @@ def _install_savefig():
     Figure.savefig = savefig
 
 
+def _recorded(name, function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        record('scipy_misc', f'scipy.misc.{name}(...)')
+        return function(*args, **kwargs)
+    return wrapper
+
+
+def _install_scipy_misc():
+    from chainer_impl.legacy import scipy_misc
+    if importlib.util.find_spec('scipy') is None:
+        scipy = types.ModuleType('scipy')
+        scipy.__path__ = []  # a package: ``import scipy.misc`` looks in sys.modules, other parts are missing
+        sys.modules['scipy'] = scipy
+    import scipy
+    if importlib.util.find_spec('scipy.misc') is not None:
+        import scipy.misc as misc
+    else:  # SciPy without scipy.misc, or the stand-in package above
+        misc = scipy.misc = sys.modules['scipy.misc'] = types.ModuleType('scipy.misc')
+    for name, function in scipy_misc.FUNCTIONS.items():
+        if not hasattr(misc, name):
+            setattr(misc, name, _recorded(name, function))
+
+
 def install():
     _install_module_aliases()
+    sys.meta_path.append(_OldPilFinder())
+    _install_scipy_misc()
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -15,6 +15,7 @@ import numpy
 from chainer import initializers
 from chainer.backends import cuda
 
+from chainer_impl.legacy import era
 from chainer_impl.legacy.initializers import Scaled
 from chainer_impl.legacy.patching import replace, using_configs
 from chainer_impl.legacy.report import record
@@ -300,8 +301,16 @@ def _install_chain_links():
 
 
 # ---------------------------------------------------------------- link constructors: wscale=, bias=, use_cudnn=
-_LINKS_WITH_V1_INIT = ('Linear', 'Convolution2D', 'Deconvolution2D', 'DilatedConvolution2D',
-                       'ConvolutionND', 'DeconvolutionND')
+# v1's positional parameters after those Chainer 7.8.1 still has in the same place
+V1_POSITIONALS = {
+    'Linear': (2, ('wscale', 'bias', 'nobias', 'initialW', 'initial_bias')),
+    'Convolution2D': (5, ('wscale', 'bias', 'nobias', 'use_cudnn', 'initialW', 'initial_bias', 'deterministic')),
+    'Deconvolution2D': (5, ('wscale', 'bias', 'nobias', 'outsize', 'use_cudnn', 'initialW', 'initial_bias',
+                            'deterministic')),
+    'DilatedConvolution2D': (6, ('wscale', 'bias', 'nobias', 'use_cudnn', 'initialW', 'initial_bias')),
+    'ConvolutionND': (6, ('initialW', 'initial_bias', 'use_cudnn', 'cover_all')),
+    'DeconvolutionND': (6, ('outsize', 'initialW', 'initial_bias', 'use_cudnn')),
+}
 
 
 def _v1_weight_initializer(initial_w, wscale):
@@ -311,9 +320,30 @@ def _v1_weight_initializer(initial_w, wscale):
     return Scaled(initializers._get_initializer(initial_w), scale)
 
 
+def _cannot_be_nobias(value):
+    """True for what no v2+ script passes as ``nobias`` (v1's ``wscale`` or
+    ``initialW`` there); 0 and 1 are left to the script's era."""
+    if value is None or isinstance(value, (bool, numpy.bool_)):
+        return False
+    return not (isinstance(value, (int, numpy.integer)) and value in (0, 1))
+
+
+def _v1_positionals(name, args, kwargs):
+    """Move the positional arguments v1 read differently into ``kwargs``."""
+    kept, v1_names = V1_POSITIONALS[name]
+    if len(args) <= kept or not (era.CURRENT.v1 or _cannot_be_nobias(args[kept])):
+        return args
+    extra = dict(zip(v1_names, args[kept:]))
+    record('v1_positional', f"L.{name}(..., {', '.join(map(repr, args[kept:]))})",
+           f"read by v1's signature ({', '.join(extra)} by position)")
+    kwargs.update(extra)
+    return args[:kept]
+
+
 def _accepting_v1_init(name):
     def make(original):
         def __init__(self, *args, **kwargs):
+            args = _v1_positionals(name, args, kwargs)
             if 'wscale' in kwargs:
                 wscale = kwargs.pop('wscale')
                 record('wscale', f'L.{name}(..., wscale={wscale!r})')
@@ -333,7 +363,7 @@ def _accepting_v1_init(name):
 
 
 def _install_link_constructors():
-    for name in _LINKS_WITH_V1_INIT:
+    for name in V1_POSITIONALS:
         link = getattr(L, name, None)
         if link is not None:
             replace(link, '__init__', _accepting_v1_init(name))

@@ -17,8 +17,7 @@ from gan_common.cli import add_model_arguments, load_training_data, make_config,
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
-from gan_common.parallel import (TORCH_SYNC_BN_NEEDS_GPU, Shard, check_partial_batch, check_same_workers,
-                                 launch_command, launched_world)
+from gan_common.parallel import Shard, check_partial_batch, check_same_workers, launch_command, launched_world
 from gan_common.rundir import RunDir, read_json
 from gan_common.streams import RandomStream, batches_per_epoch
 from gan_common.training import check_length, check_resumable, resume_source
@@ -52,7 +51,7 @@ def build_parser():
                              'started by this command; the global --batch-size is split across them')
     parser.add_argument('--sync-bn', action='store_true',
                         help='with --workers: batch normalisation over the global batch (ChainerMN '
-                             'MultiNodeBatchNormalization / torch SyncBatchNorm, GPU only) instead of per rank')
+                             'MultiNodeBatchNormalization / torch SyncBatchNorm) instead of per rank')
     return parser
 
 
@@ -62,8 +61,6 @@ def make_train_config(args):
                   workers=positive('workers', args.workers), sync_bn=args.sync_bn)
     if args.sync_bn and args.workers == 1:
         raise UserError('--sync-bn needs --workers N with N > 1')
-    if args.sync_bn and args.framework == 'torch' and not config['torch_device'].startswith('cuda'):
-        raise UserError(TORCH_SYNC_BN_NEEDS_GPU)
     for key in ('log_every', 'sample_every', 'snapshot_every'):
         value = getattr(args, key)
         if value is not None:

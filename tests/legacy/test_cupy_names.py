@@ -74,6 +74,16 @@ def test_numpy_backed_cupy_runs_array_code_and_stops_at_kernels():
         cupy.cuda.compile_with_cache('code').get_function('k')(x)
 
 
+def test_numpy_backed_cupy_random_takes_cupys_dtype_argument():
+    random = numpy_cupy.build()['cupy.random']
+    random.seed(0)
+    z = random.uniform(-1, 1, (4, 3), dtype=np.float32)
+    assert z.dtype == np.float32 and z.shape == (4, 3) and np.abs(z).max() <= 1
+    assert random.randn(2, 2, dtype=np.float32).dtype == np.float32 and random.normal(size=3).dtype == np.float64
+    random.seed(0)
+    assert np.array_equal(random.uniform(-1, 1, (4, 3)).astype(np.float32), z)  # the same draws as NumPy's
+
+
 @pytest.mark.gpu
 def test_old_names_on_real_cupy_and_the_v6_script_on_gpu(tmp_path):
     from chainer_impl.legacy.device import gpu_unreachable_reason

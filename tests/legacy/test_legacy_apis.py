@@ -82,11 +82,13 @@ def test_old_utilities_and_pre_v4_names(tmp_path):
 def test_surroundings_of_2016_are_mapped_and_labelled(tmp_path):
     got, report, result = run_fixture('surroundings_2016.py', tmp_path)
     assert got == {'figure_exists': True, 'product': 24, 'alltrue': True, 'int_alias': True, 'clock_ticks': True,
-                   'list_is_iterable': True, 'thumbnail': [4, 4]}
+                   'list_is_iterable': True, 'thumbnail': [4, 4],
+                   'old_pil_module': 'PIL.ImageOps', 'rank': 2}
     outside = {row['old_api'] for row in report['uses'] if row['changed_in'] == 'outside Chainer'}
     assert {'savefig(..., papertype=...)', 'savefig(..., frameon=...)', 'numpy.float', 'numpy.alltrue',
             'numpy.product',
-            'numpy.int', 'time.clock', 'collections.Iterable', 'PIL.Image.ANTIALIAS'} <= outside
+            'numpy.int', 'time.clock', 'collections.Iterable', 'PIL.Image.ANTIALIAS', 'import ImageOps',
+            'numpy.rank'} <= outside
     assert '[outside Chainer]' in result.stderr
 
 
