@@ -62,21 +62,34 @@ class Lockstep:
     def step(self):
         """One iteration in each framework on the same inputs; returns a row
         of losses, their differences, the parameter drift and the times."""
-        arrays = self.draw(self.batches.next())
-        names = self.recipe.networks
-        started = time.perf_counter()
-        c_losses = self.chainer_module.train_step(
-            *[self.c_nets[n] for n in names], *self.c_opts, *to_chainer_inputs(arrays, self.chainer_device),
-            **self.c_kwargs)
-        c_losses = [float(loss.array) for loss in c_losses]
-        chainer_ms = (time.perf_counter() - started) * 1e3
-        started = time.perf_counter()
-        t_losses = self.torch_module.train_step(
-            *[self.t_nets[n] for n in names], *self.t_opts, *to_torch_inputs(arrays, self.torch_device),
-            **self.t_kwargs)
-        t_losses = [float(loss) for loss in t_losses]
-        torch_ms = (time.perf_counter() - started) * 1e3
+        arrays = self.draw_inputs()
+        c_losses, chainer_ms = self.step_chainer(arrays)
+        t_losses, torch_ms = self.step_torch(arrays)
         self.iteration += 1
+        return self.row(c_losses, t_losses, chainer_ms, torch_ms, self.parameter_drift())
+
+    def draw_inputs(self):
+        """The next iteration's ``train_step`` data arguments, as NumPy arrays."""
+        return self.draw(self.batches.next())
+
+    def step_chainer(self, arrays):
+        """One Chainer iteration on ``arrays``: (its losses as floats, ms)."""
+        started = time.perf_counter()
+        losses = self.chainer_module.train_step(
+            *[self.c_nets[n] for n in self.recipe.networks], *self.c_opts,
+            *to_chainer_inputs(arrays, self.chainer_device), **self.c_kwargs)
+        return [float(loss.array) for loss in losses], (time.perf_counter() - started) * 1e3
+
+    def step_torch(self, arrays):
+        """One PyTorch iteration on ``arrays``: (its losses as floats, ms)."""
+        started = time.perf_counter()
+        losses = self.torch_module.train_step(
+            *[self.t_nets[n] for n in self.recipe.networks], *self.t_opts,
+            *to_torch_inputs(arrays, self.torch_device), **self.t_kwargs)
+        return [float(loss) for loss in losses], (time.perf_counter() - started) * 1e3
+
+    def row(self, c_losses, t_losses, chainer_ms, torch_ms, param_drift):
+        """The table row of this iteration from both frameworks' losses."""
         row = {'iteration': self.iteration}
         for framework, losses in (('chainer', c_losses), ('torch', t_losses)):
             named = dict(zip(self.recipe.loss_names, losses))
@@ -85,8 +98,19 @@ class Lockstep:
                 named['loss_dis'] = float(np.mean([v for k, v in named.items() if k.startswith('loss_dis_')]))
             row[f'{framework}_loss_gen'], row[f'{framework}_loss_dis'] = named['loss_gen'], named['loss_dis']
         row.update(loss_diff=max(abs(a - b) for a, b in zip(c_losses, t_losses)),
-                   param_drift=self.parameter_drift(), chainer_ms=chainer_ms, torch_ms=torch_ms)
+                   param_drift=param_drift, chainer_ms=chainer_ms, torch_ms=torch_ms)
         return row
+
+    def torch_state(self):
+        """Every PyTorch network's state_dict as NumPy arrays, by network name."""
+        return {name: {key: value.detach().cpu().numpy() for key, value in self.t_nets[name].state_dict().items()}
+                for name in self.recipe.networks}
+
+    def load_torch_state(self, states):
+        """Load ``torch_state()``'s arrays (from another process) into the PyTorch networks."""
+        for name, state in states.items():
+            module = self.t_nets[name]
+            module.load_state_dict({key: torch.from_numpy(value) for key, value in state.items()}, strict=True)
 
     def pairs(self):
         return [(self.c_nets[name], self.t_nets[name]) for name in self.recipe.networks]
@@ -121,15 +145,19 @@ class Lockstep:
     def samples(self, fixed):
         """Both frameworks' grids of ``fixed`` (for a conditional model, classes
         in turn): ((Chainer images, PyTorch images), columns or None for a square grid)."""
+        (c_images, cols), (t_images, _) = self.grid('chainer', fixed), self.grid('torch', fixed)
+        return (c_images, t_images), cols
+
+    def grid(self, framework, fixed):
+        """One framework's grid of ``fixed`` as NumPy images: (images, columns or None)."""
+        run, networks = ((chainer_generate, self.c_nets) if framework == 'chainer'
+                         else (torch_generate, self.t_nets))
         if 'gen' in self.recipe.networks:
             z = fixed[0]
             labels = cycle_labels(len(z), self.config.get('classes')) if self.recipe.conditional else None
-            fixed = (z, labels)
-            c_images, t_images = chainer_generate(self.c_nets['gen'], *fixed), torch_generate(self.t_nets['gen'], *fixed)
-            return (to_numpy(c_images), t_images), None
-        c_images, cols = self.recipe.grid(chainer_generate, self.c_nets, fixed)
-        t_images, _ = self.recipe.grid(torch_generate, self.t_nets, fixed)
-        return (to_numpy(c_images), t_images), cols
+            return to_numpy(run(networks['gen'], z, labels)), None
+        images, cols = self.recipe.grid(run, networks, fixed)
+        return to_numpy(images), cols
 
     def final_images(self, n, seed=0):
         """(Chainer images, PyTorch images) in [0, 1] of both generators (test

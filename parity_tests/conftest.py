@@ -5,6 +5,7 @@ import torch
 from chainer_impl import compat  # noqa: F401  (before anything imports chainer)
 
 TOLERANCE = {'float64': 1e-12, 'float32': 1e-5}
+DTYPES = list(TOLERANCE)  # the ``dtype`` fixture's, for tests that order their ids themselves
 
 
 def gpu_available():
@@ -25,7 +26,7 @@ def check(label, diff, tolerance):
     assert diff <= tolerance, f'{label}: {diff:.3e} > {tolerance:.0e}'
 
 
-@pytest.fixture(params=['float64', 'float32'])
+@pytest.fixture(params=DTYPES)
 def dtype(request):
     return request.param
 

@@ -1,8 +1,7 @@
-"""AC-GAN: the PyTorch port against the Chainer model, layer by layer and step by step."""
-import functools
-
+"""AC-GAN: what the contract suite (``test_contract.py``) runs it through
+(``PARITY``), and what only AC-GAN has: the paper's networks and initial
+weights, its losses against the paper's formulas, one softmax."""
 import chainer_impl  # noqa: F401  (installs the compatibility layer before chainer)
-import chainer
 import numpy as np
 import pytest
 import torch
@@ -13,11 +12,8 @@ from chainer_impl import acgan as C
 from gan_common.keymap import chainer_to_torch_key
 from gan_common.streams import DropoutMasks, RandomStream
 from parity_tests.conftest import TOLERANCE, check
-from parity_tests.pairs import chainer_drift, float64_twin, pair_maker, state_drift, torch_labels
+from parity_tests.pairs import Parity, backpropagated, torch_labels
 from torch_impl import acgan as T
-
-make_pair = pair_maker(C, T)
-state_drift = functools.partial(state_drift, counters=False)  # Chainer's N vs num_batches_tracked
 
 GENERATOR_SHAPES = [('input', (110,)), ('l0', (384, 4, 4)), ('dc1', (192, 7, 7)), ('dc2', (96, 14, 14)),
                     ('dc3', (1, 28, 28))]
@@ -31,6 +27,44 @@ def inputs(rng, dtype, n=8):
     labels = rng.integers(0, C.N_CLASSES, n).astype(np.int32)
     x = rng.uniform(-1, 1, (n, 1, 28, 28)).astype(dtype)
     return z, labels, x
+
+
+# ---------------------------------------------------------------- the contract suite's declaration
+# Without masks the discriminator applies no dropout (as at test time): so in
+# the forward and gradient tests; the training steps pass masks, and
+# parity_tests/test_acgan_dropout.py tests them.
+def forward(nets, z, labels, x):
+    return [('G(z, c)', nets['gen'].trace(z, labels)), ('D(x)', nets['dis'].trace(x))]
+
+
+def step_inputs(rng, dtype):
+    """(x, labels_real, z, labels_fake)."""
+    z, labels_fake, x = inputs(rng, dtype)
+    _, labels_real, _ = inputs(rng, dtype)
+    return x, labels_real, z, labels_fake
+
+
+def gradients(F, nets, x, labels_real, z, labels_fake):
+    gen, dis = nets['gen'], nets['dis']
+    fake, real = dis(gen(z, labels_fake)), dis(x)
+    yield 'G loss', backpropagated(F.generator_loss(*fake, labels_fake), nets), ['gen', 'dis']
+    yield 'D loss', backpropagated(F.discriminator_loss(*real, *fake, labels_real, labels_fake), nets), ['gen', 'dis']
+
+
+def dropout_masks(seed):
+    """D's dropout: each framework draws its masks from its own stream, in the same state."""
+    return {'dropout': DropoutMasks(RandomStream(seed))}
+
+
+# Float32: a pre-activation within rounding of a LeakyReLU kink may land on
+# the other side in one framework, changing that unit's slope from 1 to 0.2;
+# in the paper's six-layer D that moved G's gradients by up to 1.0e-3 (of
+# 0.46) for one seed here, while Chainer float32 stayed within 7e-7 of
+# Chainer float64. Float64 is the exact check.
+GRADIENT_TOLERANCE = {'float64': TOLERANCE['float64'], 'float32': 5e-3}
+# the losses are tested against the paper's formulas below
+PARITY = Parity(C, T, inputs, forward, step_inputs, gradients, step_kwargs=dropout_masks, bn_counters_agree=False,
+                gradient_tolerance=GRADIENT_TOLERANCE)
 
 
 # ---------------------------------------------------------------- structure
@@ -117,88 +151,3 @@ def test_losses_are_the_papers_log_likelihoods(dtype, rng):
     check(f'D loss {dtype}', max_abs_diff(c_d, t_d), TOLERANCE[dtype])
     check(f'Chainer G loss vs the non-saturating form, {dtype}', max_abs_diff(c_g, g_expected), TOLERANCE[dtype])
     check(f'G loss {dtype}', max_abs_diff(c_g, t_g), TOLERANCE[dtype])
-
-
-# ---------------------------------------------------------------- parity
-# Without masks the discriminator applies no dropout (as at test time); the
-# training steps below, and parity_tests/test_acgan_dropout.py, pass masks.
-@pytest.mark.parametrize('train', [True, False], ids=['train-mode', 'eval-mode'])
-def test_forward_outputs_match(dtype, train, rng):
-    c_gen, c_dis, t_gen, t_dis = make_pair(dtype)
-    if not train:  # give the running statistics values other than 0 / 1
-        z, labels, x = inputs(rng, dtype)
-        c_dis(c_gen(z, labels))
-        t_dis(t_gen(torch.from_numpy(z), torch_labels(labels)))
-    z, labels, x = inputs(rng, dtype)
-    t_gen.train(train)
-    t_dis.train(train)
-    with chainer.using_config('train', train):
-        c_trace = list(c_gen.trace(z, labels)) + list(c_dis.trace(x))
-    t_trace = list(t_gen.trace(torch.from_numpy(z), torch_labels(labels))) + list(t_dis.trace(torch.from_numpy(x)))
-    diff = max(max_abs_diff(c, t) for (_, c), (_, t) in zip(c_trace, t_trace))
-    check(f'every layer of G(z, c) and D(x), {dtype} train={train}', diff, TOLERANCE[dtype])
-    check(f'parameters and BN statistics after it, {dtype} train={train}',
-          max(state_drift(c_gen, t_gen), state_drift(c_dis, t_dis)), TOLERANCE[dtype])
-
-
-# Float32: a pre-activation within rounding of a LeakyReLU kink may land on
-# the other side in one framework, changing that unit's slope from 1 to 0.2;
-# in the paper's six-layer D that moved G's gradients by up to 1.0e-3 (of
-# 0.46) for one seed here, while Chainer float32 stayed within 7e-7 of
-# Chainer float64. Float64 is the exact check.
-GRADIENT_TOLERANCE = {'float64': TOLERANCE['float64'], 'float32': 5e-3}
-
-
-def test_all_gradients_match(dtype, rng):
-    c_gen, c_dis, t_gen, t_dis = make_pair(dtype)
-    z, labels_fake, x = inputs(rng, dtype)
-    _, labels_real, _ = inputs(rng, dtype)
-    c_fake, c_real = c_dis(c_gen(z, labels_fake)), c_dis(x)
-    c_losses = [C.generator_loss(*c_fake, labels_fake),
-                C.discriminator_loss(*c_real, *c_fake, labels_real, labels_fake)]
-    t_fake = t_dis(t_gen(torch.from_numpy(z), torch_labels(labels_fake)))
-    t_real = t_dis(torch.from_numpy(x))
-    t_losses = [T.generator_loss(*t_fake, torch_labels(labels_fake)),
-                T.discriminator_loss(*t_real, *t_fake, torch_labels(labels_real), torch_labels(labels_fake))]
-    for label, c_loss, t_loss in zip(['G loss', 'D loss'], c_losses, t_losses):
-        for chain, module in [(c_gen, t_gen), (c_dis, t_dis)]:
-            chain.cleargrads()
-            module.zero_grad()
-        c_loss.backward()
-        t_loss.backward(retain_graph=True)
-        for chain, module in [(c_gen, t_gen), (c_dis, t_dis)]:
-            grads = dict(module.named_parameters())
-            diff = max(max_abs_diff(p.grad, grads[chainer_to_torch_key(n)].grad) for n, p in chain.namedparams())
-            scale = max(float(np.abs(p.grad).max()) for p in chain.params())
-            check(f'{label} -> {type(chain).__name__} gradients {dtype} (largest {scale:.2e})',
-                  diff, GRADIENT_TOLERANCE[dtype] * max(1.0, scale))
-
-
-# ---------------------------------------------------------------- training
-def run(dtype, steps, seed=0, twin=False):
-    """Both frameworks from the same weights on the same batches; yields (loss
-    difference, drift of every parameter and BN statistic) after each step,
-    and with ``twin`` the drift of a float64 Chainer run from the same start."""
-    c_gen, c_dis, t_gen, t_dis = make_pair(dtype)
-    c_opts = C.make_optimizer(c_gen), C.make_optimizer(c_dis)
-    t_opts = T.make_optimizer(t_gen), T.make_optimizer(t_dis)
-    # D's dropout: each framework draws its masks from its own stream, in the same state
-    c_masks, t_masks = DropoutMasks(RandomStream(seed)), DropoutMasks(RandomStream(seed))
-    if twin:
-        masks64 = DropoutMasks(RandomStream(seed))
-        gen64, dis64 = float64_twin(c_gen), float64_twin(c_dis)
-        opts64 = C.make_optimizer(gen64), C.make_optimizer(dis64)
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        z, labels_fake, x = inputs(rng, dtype)
-        _, labels_real, _ = inputs(rng, dtype)
-        c_losses = C.train_step(c_gen, c_dis, *c_opts, x, labels_real, z, labels_fake, dropout=c_masks)
-        t_losses = T.train_step(t_gen, t_dis, *t_opts, torch.from_numpy(x), torch_labels(labels_real),
-                                torch.from_numpy(z), torch_labels(labels_fake), dropout=t_masks)
-        loss_diff = max(max_abs_diff(c, t) for c, t in zip(c_losses, t_losses))
-        row = [loss_diff, max(state_drift(c_gen, t_gen), state_drift(c_dis, t_dis))]
-        if twin:
-            C.train_step(gen64, dis64, *opts64, x.astype(np.float64), labels_real, z.astype(np.float64), labels_fake,
-                         dropout=masks64)
-            row.append(max(chainer_drift(c_gen, gen64), chainer_drift(c_dis, dis64)))
-        yield row

@@ -1,5 +1,7 @@
-"""CGAN (GANs in Action ch. 8, Keras 2.1.6): the PyTorch port against the
-Chainer model, and both against Keras's semantics."""
+"""CGAN (GANs in Action ch. 8, Keras 2.1.6): what the contract suite
+(``test_contract.py``) runs it through (``PARITY``), and what only CGAN has:
+the book's layer sizes, Keras's semantics in both frameworks, the book's
+order of updates."""
 import chainer_impl  # noqa: F401  (installs the compatibility layer before chainer)
 import chainer
 import numpy as np
@@ -13,7 +15,7 @@ from chainer_impl import keras_semantics as CK
 from chainer_impl.checkpoint import state_of
 from gan_common.keymap import chainer_to_torch_key
 from parity_tests.conftest import TOLERANCE, check
-from parity_tests.pairs import chainer_drift, float64_twin, pair_maker, state_drift, torch_labels
+from parity_tests.pairs import Parity, backpropagated, pair_maker, torch_labels
 from torch_impl import cgan as T
 from torch_impl import keras_semantics as TK
 
@@ -31,6 +33,37 @@ def inputs(rng, dtype, n=8):
     labels = rng.integers(0, C.N_CLASSES, n).astype(np.int32)
     x = rng.uniform(-1, 1, (n, 1, 28, 28)).astype(dtype)
     return z, labels, x
+
+
+# ---------------------------------------------------------------- the contract suite's declaration
+def forward(nets, z, labels, x):
+    return [('G(z, y)', nets['gen'].trace(z, labels)), ('D(x, y)', nets['dis'].trace(x, labels))]
+
+
+def step_inputs(rng, dtype):
+    """(x, labels, z, labels_fake, z_gen): G's step draws its own noise and labels."""
+    z, labels, x = inputs(rng, dtype)
+    z_gen, labels_fake, _ = inputs(rng, dtype)
+    return x, labels, z, labels_fake, z_gen
+
+
+def gradients(F, nets, x, labels, z, labels_fake, z_gen):
+    gen, dis = nets['gen'], nets['dis']
+    p_fake = dis(gen(z, labels), labels)
+    yield 'G loss', backpropagated(F.generator_loss(p_fake), nets), ['gen', 'dis']
+    yield 'D loss (real)', backpropagated(F.discriminator_loss(dis(x, labels), F.REAL), nets), ['dis']
+
+
+def loss_inputs(rng, dtype):
+    return rng.uniform(0, 1, (8, 1)).astype(dtype),
+
+
+def losses(F, p):
+    return [('generator loss', F.generator_loss(p))] + [
+        (f'discriminator loss, target {target}', F.discriminator_loss(p, target)) for target in (F.REAL, F.FAKE)]
+
+
+PARITY = Parity(C, T, inputs, forward, step_inputs, gradients, loss_inputs, losses)
 
 
 # ---------------------------------------------------------------- structure
@@ -234,59 +267,6 @@ def test_keras_binary_crossentropy_clips_probabilities(dtype, rng):
         assert c_q.grad[0, 0] == 0 and float(t_q.grad[0, 0]) == 0  # clipped: no gradient
 
 
-# ---------------------------------------------------------------- parity
-@pytest.mark.parametrize('train', [True, False], ids=['train-mode', 'eval-mode'])
-def test_forward_outputs_match(dtype, train, rng):
-    c_gen, c_dis, t_gen, t_dis = make_pair(dtype)
-    if not train:  # give the moving statistics values other than 0 / 1
-        z, labels, x = inputs(rng, dtype)
-        c_gen(z, labels)
-        t_gen(torch.from_numpy(z), torch_labels(labels))
-    z, labels, x = inputs(rng, dtype)
-    t_gen.train(train)
-    t_dis.train(train)
-    with chainer.using_config('train', train):
-        c_trace = list(c_gen.trace(z, labels)) + list(c_dis.trace(x, labels))
-    t_trace = list(t_gen.trace(torch.from_numpy(z), torch_labels(labels))) \
-        + list(t_dis.trace(torch.from_numpy(x), torch_labels(labels)))
-    diff = max(max_abs_diff(c, t) for (_, c), (_, t) in zip(c_trace, t_trace))
-    check(f'every layer of G(z, y) and D(x, y), {dtype} train={train}', diff, TOLERANCE[dtype])
-    check(f'parameters and statistics after it, {dtype} train={train}',
-          max(state_drift(c_gen, t_gen), state_drift(c_dis, t_dis)), TOLERANCE[dtype])
-
-
-def test_losses_match(dtype, rng):
-    p = rng.uniform(0, 1, (8, 1)).astype(dtype)
-    check(f'generator loss {dtype}', max_abs_diff(C.generator_loss(p), T.generator_loss(torch.from_numpy(p))),
-          TOLERANCE[dtype])
-    for target in (C.REAL, C.FAKE):
-        check(f'discriminator loss, target {target}, {dtype}', max_abs_diff(
-            C.discriminator_loss(p, target), T.discriminator_loss(torch.from_numpy(p), target)), TOLERANCE[dtype])
-
-
-def test_all_gradients_match(dtype, rng):
-    c_gen, c_dis, t_gen, t_dis = make_pair(dtype)
-    z, labels, x = inputs(rng, dtype)
-    c_p_fake = c_dis(c_gen(z, labels), labels)
-    c_losses = [C.generator_loss(c_p_fake), C.discriminator_loss(c_dis(x, labels), C.REAL)]
-    t_p_fake = t_dis(t_gen(torch.from_numpy(z), torch_labels(labels)), torch_labels(labels))
-    t_losses = [T.generator_loss(t_p_fake),
-                T.discriminator_loss(t_dis(torch.from_numpy(x), torch_labels(labels)), T.REAL)]
-    for label, c_loss, t_loss, pairs in [('G loss', c_losses[0], t_losses[0], [(c_gen, t_gen), (c_dis, t_dis)]),
-                                         ('D loss (real)', c_losses[1], t_losses[1], [(c_dis, t_dis)])]:
-        for chain, module in pairs:
-            chain.cleargrads()
-            module.zero_grad()
-        c_loss.backward()
-        t_loss.backward()
-        for chain, module in pairs:
-            grads = dict(module.named_parameters())
-            diff = max(max_abs_diff(p.grad, grads[chainer_to_torch_key(n)].grad) for n, p in chain.namedparams())
-            scale = max(float(np.abs(p.grad).max()) for p in chain.params())
-            check(f'{label} -> {type(chain).__name__} gradients {dtype} (largest {scale:.2e})',
-                  diff, TOLERANCE[dtype] * max(1.0, scale))
-
-
 # ---------------------------------------------------------------- training
 def test_train_step_follows_the_books_order(rng):
     """D's fake batch is G in inference mode on (z, labels_real); D's moving
@@ -325,29 +305,3 @@ def test_train_step_follows_the_books_order(rng):
     assert c_gen.bn1.N == int(t_gen.bn1.num_batches_tracked) == 1
     assert c_opts[1].t == 2 and c_opts[0].t == 1
     assert {s['t'] for s in t_opts[1].state.values()} == {2} and {s['t'] for s in t_opts[0].state.values()} == {1}
-
-
-def run(dtype, steps, seed=0, twin=False):
-    """Both frameworks from the same weights on the same batches; yields (loss
-    difference, drift of every parameter and BN statistic) after each step,
-    and with ``twin`` the drift of a float64 Chainer run from the same start."""
-    c_gen, c_dis, t_gen, t_dis = make_pair(dtype)
-    c_opts = C.make_optimizer(c_gen), C.make_optimizer(c_dis)
-    t_opts = T.make_optimizer(t_gen), T.make_optimizer(t_dis)
-    if twin:
-        gen64, dis64 = float64_twin(c_gen), float64_twin(c_dis)
-        opts64 = C.make_optimizer(gen64), C.make_optimizer(dis64)
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        z, labels, x = inputs(rng, dtype)
-        z_gen, labels_fake, _ = inputs(rng, dtype)
-        c_losses = C.train_step(c_gen, c_dis, *c_opts, x, labels, z, labels_fake, z_gen)
-        t_losses = T.train_step(t_gen, t_dis, *t_opts, torch.from_numpy(x), torch_labels(labels),
-                                torch.from_numpy(z), torch_labels(labels_fake), torch.from_numpy(z_gen))
-        loss_diff = max(max_abs_diff(c, t) for c, t in zip(c_losses, t_losses))
-        row = [loss_diff, max(state_drift(c_gen, t_gen), state_drift(c_dis, t_dis))]
-        if twin:
-            C.train_step(gen64, dis64, *opts64, x.astype(np.float64), labels, z.astype(np.float64), labels_fake,
-                         z_gen.astype(np.float64))
-            row.append(max(chainer_drift(c_gen, gen64), chainer_drift(c_dis, dis64)))
-        yield row

@@ -1,11 +1,14 @@
-"""CycleGAN: the PyTorch port against the Chainer model, both presets, layer by
-layer, loss by loss and step by step.
+"""CycleGAN: what the contract suite (``test_contract.py``) runs both presets
+through (``parity(preset)``), and what only CycleGAN has: its networks'
+sizes and initial weights, the functions Chainer lacks (and its reflect-pad
+bug), its loss terms against their formulas, the image pools.
 
 Sizes: 32x32 images throughout (the smallest the blog discriminator takes).
-The paper preset's architecture tests use the full networks (ngf 64, 9
-blocks); its gradient and training tests use a reduced one (ngf 16, ndf 16,
-2 residual blocks) and an image pool of 2 instead of 50, so that the pool is
-full after one step and swaps images within a few steps."""
+The paper preset's architecture and forward tests use the full networks
+(ngf 64, 9 blocks); its gradient and training tests (in the contract suite,
+``test_contract.py``, from ``parity(preset)``) use a reduced one (ngf 16,
+ndf 16, 2 residual blocks) and an image pool of 2 instead of 50, so that
+the pool is full after one step and swaps images within a few steps."""
 import functools
 
 import chainer_impl  # noqa: F401  (installs the compatibility layer before chainer)
@@ -16,43 +19,21 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from bridge.transfer import chainer_to_torch, max_abs_diff
+from bridge.transfer import max_abs_diff
 from chainer_impl import cyclegan as C
-from chainer_impl.checkpoint import load_state, state_of
 from chainer_impl.functions import instance_normalization, reflection_pad
 from gan_common.cycle import BLOG_LOSSES, PAPER_LOSSES, CycleLosses, ImagePool
 from gan_common.keymap import chainer_to_torch_key
 from gan_common.streams import RandomStream
 from parity_tests.conftest import TOLERANCE, check
-from parity_tests.pairs import TORCH_DTYPE, chainer_drift, state_drift
+from parity_tests.pairs import Parity
 from torch_impl import cyclegan as T
 
-state_drift = functools.partial(state_drift, counters=False)  # Chainer's N vs num_batches_tracked
 SIZE = 32
 REDUCED = {'ngf': 16, 'ndf': 16, 'n_blocks': 2}
 TEST_POOL = 2
 LOSSES = {'blog': BLOG_LOSSES, 'paper': PAPER_LOSSES}
 NAMES = ('gen_ab', 'gen_ba', 'dis_a', 'dis_b')
-
-
-def build(framework, preset, dtype=np.float32, gan_loss=None, ngf=None, ndf=None, n_blocks=9):
-    module = C if framework == 'chainer' else T
-    gan_loss = gan_loss or LOSSES[preset].gan_loss
-    with chainer.using_config('dtype', np.dtype(dtype)):
-        networks = {name: module.Generator(preset, ngf=ngf, n_blocks=n_blocks) for name in NAMES[:2]}
-        networks.update({name: module.Discriminator(preset, gan_loss, ndf=ndf) for name in NAMES[2:]})
-    if framework == 'torch':
-        networks = {name: net.to(TORCH_DTYPE[np.dtype(dtype).name]) for name, net in networks.items()}
-    return networks
-
-
-def make_pair(preset, dtype, seed=0, **sizes):
-    """Chainer's seeded networks and PyTorch copies of them, as two dicts."""
-    np.random.seed(seed)
-    chains, modules = build('chainer', preset, dtype, **sizes), build('torch', preset, dtype, **sizes)
-    for name in NAMES:
-        chainer_to_torch(chains[name], modules[name])
-    return chains, modules
 
 
 def images(rng, dtype, n=1, size=SIZE):
@@ -61,6 +42,53 @@ def images(rng, dtype, n=1, size=SIZE):
 
 def as_torch(*arrays):
     return [torch.from_numpy(a) for a in arrays]
+
+
+# ---------------------------------------------------------------- the contract suite's declaration
+def networks(preset, F, ngf=None, ndf=None, n_blocks=9):
+    generators = {name: F.Generator(preset, ngf=ngf, n_blocks=n_blocks) for name in NAMES[:2]}
+    return dict(generators, **{name: F.Discriminator(preset, LOSSES[preset].gan_loss, ndf=ndf) for name in NAMES[2:]})
+
+
+def forward_inputs(rng, dtype):
+    return images(rng, dtype, 2),
+
+
+def forward(nets, x):
+    return [('G(x)', nets['gen_ab'].trace(x)), ('D(x)', nets['dis_a'].trace(x))]
+
+
+def step_inputs(rng, dtype):
+    return images(rng, dtype), images(rng, dtype)
+
+
+def pools(size, seed=7):
+    """One stream per framework, seeded alike, shared by that framework's two pools."""
+    stream = RandomStream(seed)
+    return {'pool_a': ImagePool(size, stream), 'pool_b': ImagePool(size, stream)}
+
+
+def gradients(preset, F, nets, x_a, x_b):
+    """The model's own ``backward``: all four networks' gradients at once."""
+    extra = pools(TEST_POOL) if preset == 'paper' else {}
+    yield 'losses (G, D_A, D_B, cycle)', F.backward(*nets.values(), x_a, x_b, LOSSES[preset], **extra), NAMES
+
+
+def step_kwargs(preset, seed):
+    """The preset's losses and a framework's own pools (of size 0 for the blog: they return the query)."""
+    return {'losses': LOSSES[preset], **pools(TEST_POOL if preset == 'paper' else 0)}
+
+
+def parity(preset):
+    """Every layer is held relative to the largest activation (up to 14 in
+    the paper's generator), the losses (cycle L1 times 10) to 10 times the
+    tolerance."""
+    reduced = REDUCED if preset == 'paper' else {}
+    return Parity(C, T, forward_inputs, forward, step_inputs, functools.partial(gradients, preset),
+                  networks=functools.partial(networks, preset),
+                  training_networks=functools.partial(networks, preset, **reduced),
+                  step_kwargs=functools.partial(step_kwargs, preset), bn_counters_agree=False, layers_relative=True,
+                  loss_tolerance_factor=10)
 
 
 # ---------------------------------------------------------------- structure
@@ -200,93 +228,6 @@ def test_loss_terms_match_their_formulas(dtype, rng):
     for label, (c_loss, t_loss, formula) in expected.items():
         check(f'{label}: Chainer vs formula, {dtype}', max_abs_diff(c_loss, formula), TOLERANCE[dtype] * 10)
         check(f'{label}: Chainer vs PyTorch, {dtype}', max_abs_diff(c_loss, t_loss), TOLERANCE[dtype] * 10)
-
-
-# ---------------------------------------------------------------- forward
-@pytest.mark.parametrize('preset', ['blog', 'paper'])
-@pytest.mark.parametrize('train', [True, False], ids=['train-mode', 'eval-mode'])
-def test_forward_outputs_match(preset, dtype, train, rng):
-    chains, modules = make_pair(preset, dtype)
-    if not train:  # give the BN running statistics values other than 0 / 1
-        x = images(rng, dtype, 2)
-        for name in ('gen_ab', 'dis_a'):
-            chains[name](x)
-            modules[name](torch.from_numpy(x))
-    x = images(rng, dtype, 2)
-    diff, scale, outputs = 0.0, 0.0, 0.0
-    for name in ('gen_ab', 'dis_a'):
-        modules[name].train(train)
-        with chainer.using_config('train', train):
-            c_trace = list(chains[name].trace(x))
-        t_trace = list(modules[name].trace(torch.from_numpy(x)))
-        diff = max([diff] + [max_abs_diff(c, t) for (_, c), (_, t) in zip(c_trace, t_trace)])
-        scale = max([scale] + [float(np.abs(c.array).max()) for _, c in c_trace])
-        outputs = max(outputs, max_abs_diff(c_trace[-1][1], t_trace[-1][1]))
-    check(f'outputs of G(x) and D(x), {preset} {dtype} train={train}', outputs, TOLERANCE[dtype])
-    check(f'every layer, relative to the largest activation ({scale:.1f}), {preset} {dtype} train={train}',
-          diff, TOLERANCE[dtype] * max(1.0, scale))
-    drift = max(state_drift(chains[name], modules[name]) for name in NAMES)
-    check(f'parameters and BN statistics after it, {preset} {dtype}', drift, TOLERANCE[dtype])
-
-
-# ---------------------------------------------------------------- gradients and steps
-def pools(size, seed=7):
-    """One stream per framework, seeded alike, shared by that framework's two pools."""
-    stream = RandomStream(seed)
-    return {'pool_a': ImagePool(size, stream), 'pool_b': ImagePool(size, stream)}
-
-
-def settings(preset):
-    return REDUCED if preset == 'paper' else {}
-
-
-@pytest.mark.parametrize('preset', ['blog', 'paper'])
-def test_all_four_networks_gradients_match(preset, dtype, rng):
-    chains, modules = make_pair(preset, dtype, **settings(preset))
-    x_a, x_b = images(rng, dtype), images(rng, dtype)
-    extra = pools(TEST_POOL) if preset == 'paper' else {}
-    c_losses = C.backward(*chains.values(), x_a, x_b, LOSSES[preset], **extra)
-    extra = pools(TEST_POOL) if preset == 'paper' else {}
-    t_losses = T.backward(*modules.values(), *as_torch(x_a, x_b), LOSSES[preset], **extra)
-    check(f'{preset} losses (G, D_A, D_B, cycle) {dtype}',
-          max(max_abs_diff(c, t) for c, t in zip(c_losses, t_losses)), TOLERANCE[dtype] * 10)
-    for name in NAMES:
-        grads = dict(modules[name].named_parameters())
-        diff = max(max_abs_diff(p.grad, grads[chainer_to_torch_key(n)].grad) for n, p in chains[name].namedparams())
-        scale = max(float(np.abs(p.grad).max()) for p in chains[name].params())
-        check(f'{preset} {name} gradients {dtype} (largest {scale:.2e})', diff, TOLERANCE[dtype] * max(1.0, scale))
-
-
-def run(preset, dtype, steps, seed=0, twin=False):
-    """Both frameworks from the same weights on the same images (and, for the
-    paper preset, pools on streams seeded alike); yields (loss difference,
-    drift of every parameter and BN statistic) after each step, and with
-    ``twin`` the drift of a float64 Chainer run from the same start."""
-    sizes = settings(preset)
-    chains, modules = make_pair(preset, dtype, **sizes)
-    c_opts = [C.make_optimizer(chains[name]) for name in NAMES]
-    t_opts = [T.make_optimizer(modules[name]) for name in NAMES]
-    pool_size = TEST_POOL if preset == 'paper' else 0
-    c_extra, t_extra = pools(pool_size), pools(pool_size)
-    if twin:
-        twins = build('chainer', preset, np.float64, **sizes)
-        for name in NAMES:
-            load_state(twins[name], {k: v.astype(np.float64) if v.dtype.kind == 'f' else v
-                                     for k, v in state_of(chains[name]).items()})
-        twin_opts = [C.make_optimizer(twins[name]) for name in NAMES]
-        twin_extra = pools(pool_size)
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        x_a, x_b = images(rng, dtype), images(rng, dtype)
-        c_losses = C.train_step(*chains.values(), *c_opts, x_a, x_b, LOSSES[preset], **c_extra)
-        t_losses = T.train_step(*modules.values(), *t_opts, *as_torch(x_a, x_b), LOSSES[preset], **t_extra)
-        row = [max(max_abs_diff(c, t) for c, t in zip(c_losses, t_losses)),
-               max(state_drift(chains[name], modules[name]) for name in NAMES)]
-        if twin:
-            C.train_step(*twins.values(), *twin_opts, x_a.astype(np.float64), x_b.astype(np.float64),
-                         LOSSES[preset], **twin_extra)
-            row.append(max(chainer_drift(chains[name], twins[name]) for name in NAMES))
-        yield row
 
 
 def test_pool_draws_are_shared_and_reproducible():

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from gan_common.devices import chainer_device_spec, torch_device_spec
+from parity_tests import contract
 from parity_tests.conftest import ON_A_GPU, check
 
 
@@ -17,9 +19,14 @@ def no_tf32():
     torch.backends.cudnn.allow_tf32 = False
 
 
+def lockstep(dtype):
+    """DCGAN's ``Lockstep`` of the contract suite, on GPU 0."""
+    return contract.lockstep('dcgan', None, dtype, chainer_device=chainer_device_spec(0),
+                             torch_device=torch_device_spec(0))
+
+
 def test_dcgan_cupy_vs_cuda_float32():
-    from parity_tests.test_dcgan import lockstep
-    run = lockstep('float32', gpu=0)
+    run = lockstep('float32')
     rows = [run.step() for _ in range(10)]
     for row in rows[:1] + rows[-1:]:
         print(f"step {row['iteration']}: loss diff {row['loss_diff']:.2e}, drift {row['param_drift']:.2e}, "
@@ -29,7 +36,6 @@ def test_dcgan_cupy_vs_cuda_float32():
 
 
 def test_dcgan_cupy_vs_cuda_float64_trajectory():
-    from parity_tests.test_dcgan import lockstep
-    run = lockstep('float64', gpu=0)
+    run = lockstep('float64')
     rows = [run.step() for _ in range(20)]
     check('parameters after 20 steps on GPU (float64)', rows[-1]['param_drift'], 1e-9)

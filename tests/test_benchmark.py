@@ -148,6 +148,7 @@ def test_a_tuned_variant_that_fails_is_left_out_and_named(monkeypatch):
         return variant
     monkeypatch.setitem(tuning.TUNINGS, 'torch-broken', broken)
     case = cases.select_cases(['gan:quick'], None, quick=True)[0][0]
-    result = session.benchmark_case(case, None, warmup=1, iterations=2, block=1, tuned=['torch-broken'])
+    (variants, memory), = session.built_and_measured([case], ['torch-broken'])
+    result = session.benchmark_case(case, None, 1, 2, 1, variants, memory)
     assert [row['variant'] for row in result['variants']] == ['chainer', 'torch port']
     assert result['failed_variants'] == {'torch broken': 'RuntimeError: this setting does not work here'}

@@ -34,3 +34,4 @@ def test_first_command_installs_with_the_constraint_and_runs_a_valid_main_job():
     args = compare.build_parser().parse_args(main_job[2:])
     assert args.model == 'dcgan' and args.dtype == 'float32'
     assert args.digits == '0' and args.final_samples >= 500  # the blog's digit-0 run, judged on N >= 500 samples
+    assert 0 < args.lockstep_steps < args.steps  # a lock-step parity phase, then a process (a core) each

@@ -13,9 +13,18 @@ from gan_common.checkpoints import first_line
 BASE_VARIANTS = ('chainer', 'torch port', 'plain torch')
 
 
-def benchmark_case(case, gpu, warmup, iterations, block, tuned=()):
-    variants = build_variants(case, tuned)
-    memory = {v.label: measure.peak_memory_mib(v) for v in variants}  # before any variant has stepped
+def built_and_measured(cases, tuned):
+    """Every case's variants, and each one's peak memory, measured before any
+    variant of any case has stepped: a forked measurement is only safe while
+    the process has started no thread pool (OpenMP's, OpenBLAS's, inductor's)."""
+    built = []
+    for case in cases:
+        variants = build_variants(case, tuned)
+        built.append((variants, {v.label: measure.peak_memory_mib(v) for v in variants}))
+    return built
+
+
+def benchmark_case(case, gpu, warmup, iterations, block, variants, memory):
     counted, failed = {}, {}
     for variant in list(variants):
         try:
@@ -87,8 +96,8 @@ def run(args, gpu, command):
     if skipped:
         print(f'skipped on CPU (name them in --models to run them): {", ".join(skipped)}')
     results = []
-    for case in cases:
-        results.append(benchmark_case(case, gpu, args.warmup, args.iterations, args.block, tuned))
+    for case, (variants, memory) in zip(cases, built_and_measured(cases, tuned)):
+        results.append(benchmark_case(case, gpu, args.warmup, args.iterations, args.block, variants, memory))
         results[-1]['ratios'] = report.ratios(results[-1])
     print(report.table(results))
     for case in results:
