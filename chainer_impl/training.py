@@ -12,7 +12,8 @@ import numpy as np
 from chainer import training
 from chainer.training import extensions
 
-from chainer_impl.checkpoint import ITERATION_KEY, SnapshotWriter, read_snapshot, require_training_state
+from chainer_impl.checkpoint import (EXTRAS_PREFIX, ITERATION_KEY, META_KEY, SnapshotWriter, read_snapshot,
+                                     require_training_state)
 from gan_common import rundir
 from gan_common.cycle import stateful
 from gan_common.images import save_grid
@@ -190,6 +191,7 @@ def build_trainer(module, networks, images, config, run_dir, device, labels=None
     trainer.extend(extensions.LogReport(trigger=every('log_every'), filename=None))  # log.jsonl is the log
     trainer.extend(JsonlLog(run_dir, recipe.loss_names, parallel), trigger=every('log_every'))
     if not shard.is_writer:
+        trainer.extend(pool_file_extension(shard, run_dir), trigger=every('snapshot_every'), name='snapshot')
         return trainer
     fixed = recipe.fixed(images, config)
     trainer.extend(extensions.snapshot(filename=SNAPSHOT_PATTERN, writer=SnapshotWriter()),
@@ -199,6 +201,28 @@ def build_trainer(module, networks, images, config, run_dir, device, labels=None
     if config.get('progress', True):
         trainer.extend(extensions.ProgressBar(update_interval=max(1, config['log_every'])))
     return trainer
+
+
+def pool_file_extension(shard, run_dir):
+    """On rank k >= 1, in place of the snapshot: its image pools beside rank 0's snapshot."""
+
+    @training.make_extension(priority=training.PRIORITY_READER)
+    def pool_file(trainer):
+        snapshot = os.path.join(run_dir, SNAPSHOT_PATTERN.format(trainer))
+        shard.save_pools(snapshot, trainer.updater.step_kwargs)
+
+    return pool_file
+
+
+def pool_streams_saved(arrays):
+    """Whether a snapshot holds its image pools' own streams (a data-parallel run's, from rank 0)."""
+    return any(key.startswith(EXTRAS_PREFIX) and key.endswith('/stream') for key in arrays)
+
+
+def restore_rank_pools(shard, updater, source, arrays):
+    """Rank k >= 1's own image pools, from beside the snapshot ``source`` (``arrays``)."""
+    saved_config = json.loads(str(arrays[META_KEY]))['config']
+    shard.restore_pools(updater.step_kwargs, source, saved_config, pool_streams_saved(arrays))
 
 
 def read_start(path, model):
@@ -230,14 +254,16 @@ def train(config, images, run_dir, start=None, labels=None):
         require_training_state(arrays, networks, source)
         # a converted file holds no extension state, so load non-strictly (the networks are checked above)
         chainer.serializers.NpzDeserializer(arrays, strict=False).load(trainer)
+        if parallel:
+            restore_rank_pools(parallel.shard, trainer.updater, source, arrays)
         if writer:
             rundir.truncate_log(run_dir, trainer.updater.iteration)
             print(f'resumed from {source} at iteration {trainer.updater.iteration}')
     trainer.run(show_loop_exception_msg=False)  # a UserError is reported in one line
+    if trainer.updater.iteration % config['snapshot_every']:
+        trainer.get_extension('snapshot')(trainer)  # on ranks k >= 1: their pools
     if not writer:
         return trainer
-    if trainer.updater.iteration % config['snapshot_every']:
-        trainer.get_extension('snapshot')(trainer)
     plot_log(rundir.read_log(run_dir), list(MODULES[config['model']].RECIPE.loss_names),
              os.path.join(run_dir, 'loss.png'))
     return trainer

@@ -127,7 +127,12 @@ class ImagePool:
     def __init__(self, size, stream):
         self.size = size
         self.stream = stream
+        self.own_stream = False
         self.images = []
+
+    def draw_from(self, stream):
+        """Draw from ``stream``, a stream of the pool's own, whose state is then part of the pool's."""
+        self.stream, self.own_stream = stream, True
 
     def query(self, images):
         if self.size == 0:
@@ -146,11 +151,18 @@ class ImagePool:
         return np.stack(out)
 
     def get_state(self):
-        return {'images': np.stack(self.images) if self.images else np.zeros((0,), np.float32)}
+        """The stored images; with a stream of its own, that stream's state too
+        (as the bytes of its JSON, so that both frameworks' files hold it as an array)."""
+        state = {'images': np.stack(self.images) if self.images else np.zeros((0,), np.float32)}
+        if self.own_stream:
+            state['stream'] = np.frombuffer(self.stream.get_state().encode(), np.uint8).copy()
+        return state
 
     def set_state(self, state):
         images = np.asarray(state['images'])
         self.images = [image.copy() for image in images] if images.ndim == 4 else []
+        if self.own_stream and 'stream' in state:
+            self.stream.set_state(np.asarray(state['stream'], np.uint8).tobytes().decode())
 
 
 # ---------------------------------------------------------------- recipe

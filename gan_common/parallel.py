@@ -13,8 +13,12 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from gan_common.checkpoints import CHECKSUM_KEY, content_checksum, first_line
 from gan_common.errors import UserError
-from gan_common.cycle import ImagePool
+from gan_common.cycle import ImagePool, stateful
+from gan_common.files import atomic_path
 from gan_common.streams import DropoutMasks, RandomStream
 
 # (size, rank) variables each launcher sets: torchrun, MPICH/Intel MPI (Hydra), Open MPI
@@ -73,10 +77,82 @@ class Shard:
         own = RandomStream([config['seed'], 1 + self.rank])
         for value in kwargs.values():
             if isinstance(value, ImagePool):
-                value.stream = own
+                value.draw_from(own)
         if isinstance(kwargs.get('dropout'), DropoutMasks):
             kwargs['dropout'] = ShardedDropoutMasks(kwargs['dropout'], self)
         return kwargs
+
+    def save_pools(self, snapshot, step_kwargs):
+        """On rank k >= 1, write its image pools (their images and stream) beside
+        rank 0's ``snapshot`` (which holds rank 0's)."""
+        pools = stateful(step_kwargs)
+        if self.rank and pools:
+            write_pool_file(pool_file(snapshot, self.rank), pools)
+
+    def restore_pools(self, step_kwargs, snapshot, saved_config, has_pool_streams):
+        """On rank k >= 1, load its own pools from beside ``snapshot`` when that
+        snapshot was written on this many ranks with per-rank pool streams
+        (``has_pool_streams``: rank 0's are in it). A snapshot from before
+        those, or from another number of ranks, leaves every rank with rank 0's
+        pools as the snapshot holds them (already loaded)."""
+        pools = stateful(step_kwargs)
+        if self.rank and pools and loads_pool_files(saved_config, self.size, has_pool_streams):
+            for name, state in read_pool_file(pool_file(snapshot, self.rank), pools).items():
+                pools[name].set_state(state)
+
+
+def loads_pool_files(saved_config, workers, has_pool_streams):
+    """Whether the ranks resuming a snapshot load their own pools from beside it."""
+    return has_pool_streams and workers > 1 and saved_config.get('workers', 1) == workers
+
+
+def check_pool_files(snapshot, saved_config, workers, has_pool_streams):
+    """Before ranks are launched to resume ``snapshot``: each pool file they will load is there and intact."""
+    if loads_pool_files(saved_config, workers, has_pool_streams):
+        for rank in range(1, workers):
+            read_pool_file(pool_file(snapshot, rank))
+
+
+def pool_file(snapshot, rank):
+    """``snapshot_iter_N.rankK.npz`` beside ``snapshot_iter_N.npz`` / ``.pt``: rank K's image pools."""
+    return f'{os.path.splitext(os.fspath(snapshot))[0]}.rank{rank}.npz'
+
+
+def write_pool_file(path, pools):
+    arrays = {f'{name}/{key}': array for name, pool in pools.items() for key, array in pool.get_state().items()}
+    arrays[CHECKSUM_KEY] = np.array(content_checksum(arrays))
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **arrays)
+
+
+def read_pool_file(path, pools=None):
+    """{pool name: state} of ``path``, verified (holding each of ``pools`` when
+    given); a missing or damaged file is one line."""
+    if not os.path.isfile(path):
+        raise UserError(f'{path} is missing: it holds that rank\'s image pools, which a resumed run on the same '
+                        'number of ranks needs; resume from an earlier snapshot whose rank files are all there '
+                        '(--resume-from)')
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as error:  # damaged bytes surface as many types (BadZipFile, zlib.error, ...)
+        raise damaged_pool_file(path, f'{type(error).__name__}: {first_line(error)}') from None
+    stored = arrays.pop(CHECKSUM_KEY, None)
+    if stored is None or content_checksum(arrays) != str(stored):
+        raise damaged_pool_file(path, 'its contents do not match its checksum')
+    states = {}
+    for key, array in arrays.items():
+        name, leaf = key.split('/', 1) if '/' in key else (key, '')
+        states.setdefault(name, {})[leaf] = array
+    for name, pool in (pools or {}).items():
+        if set(states.get(name, {})) != set(pool.get_state()):
+            raise damaged_pool_file(path, f'it lacks {name}')
+    return states
+
+
+def damaged_pool_file(path, why):
+    return UserError(f'{path} is not a readable file of a rank\'s image pools ({why}); '
+                     'resume from an earlier snapshot (--resume-from)')
 
 
 class ShardedDropoutMasks:

@@ -162,6 +162,6 @@ def check_alive(history, run_dir, suffix):
 def last_good(run_dir, suffix, before):
     """'the last good snapshot is ...' (the newest one before iteration ``before``)."""
     paths = [p for p in glob.glob(os.path.join(run_dir, SNAPSHOT_NAME.format('*', suffix)))
-             if (snapshot_iteration(p) or 0) < before]
+             if snapshot_iteration(p) is not None and snapshot_iteration(p) < before]  # not the ranks' pool files
     newest = max(paths, key=snapshot_iteration, default=None)
     return 'no snapshot was written before it' if newest is None else f'the last good snapshot is {newest}'

@@ -107,11 +107,14 @@ class Trainer:
                 window = []
                 if self.shard.is_writer:
                     self.write_log(entry, bar)
+            snapshot_due = self.iteration % config['snapshot_every'] == 0 or self.iteration == total
             if not self.shard.is_writer:
+                if snapshot_due:
+                    self.shard.save_pools(self.checkpoint_path(), self.step_kwargs)  # beside rank 0's snapshot
                 continue
             if self.iteration % config['sample_every'] == 0:
                 self.save_samples()
-            if self.iteration % config['snapshot_every'] == 0 or self.iteration == total:
+            if snapshot_due:
                 self.save_checkpoint()
         bar.close()
         if self.shard.is_writer:
@@ -154,15 +157,25 @@ class Trainer:
             raise incomplete(source, f'a matching {name} or its optimizer state ({type(error).__name__}: '
                                      f'{first_line(error)})') from None
         self.batches.set_state(state['batches'])
+        extras = state.get('extras', {})
         for name, value in stateful(self.step_kwargs).items():
-            if name in state.get('extras', {}):
-                value.set_state({key: tensor.numpy() for key, tensor in state['extras'][name].items()})
+            if name in extras:
+                value.set_state({key: tensor.numpy() for key, tensor in extras[name].items()})
         self.iteration = int(state['iteration'])
+        self.shard.restore_pools(self.step_kwargs, source, state['meta']['config'], pool_streams_saved(state))
+
+    def checkpoint_path(self):
+        return os.path.join(self.run_dir, CHECKPOINT_PATTERN.format(self.iteration))
 
     def save_checkpoint(self):
-        path = os.path.join(self.run_dir, CHECKPOINT_PATTERN.format(self.iteration))
+        path = self.checkpoint_path()
         save_checkpoint(self.state(), path)
         return path
+
+
+def pool_streams_saved(state):
+    """Whether a checkpoint holds its image pools' own streams (a data-parallel run's, from rank 0)."""
+    return any('stream' in pool for pool in state.get('extras', {}).values())
 
 
 def read_start(path, model):

@@ -17,7 +17,8 @@ from gan_common.cli import add_model_arguments, load_training_data, make_config,
 from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
-from gan_common.parallel import Shard, check_partial_batch, check_same_workers, launch_command, launched_world
+from gan_common.parallel import (Shard, check_partial_batch, check_pool_files, check_same_workers, launch_command,
+                                 launched_world)
 from gan_common.rundir import RunDir, read_json
 from gan_common.streams import RandomStream, batches_per_epoch
 from gan_common.training import check_length, check_resumable, resume_source
@@ -94,15 +95,15 @@ def framework_modules(args):
 
 
 def read_start(training, args, config, out):
-    """(path, state, iteration) of the checkpoint to continue, checked
-    against the command line, or None for a fresh start."""
+    """(path, state, iteration, the settings it was trained with) of the
+    checkpoint to continue, checked against the command line, or None for a fresh start."""
     source = resume_source(out, args.resume, args.resume_from, SUFFIX[args.framework])
     if source is None:
         return None
     state, then, iteration = training.read_start(source, config['model'])
     check_resumable(then, config, source)
     check_length(iteration, config['iterations'], source)
-    return source, state, iteration
+    return source, state, iteration, then
 
 
 @exit_on_user_error
@@ -130,6 +131,8 @@ def main(argv=None):
     if size > 1:  # one rank of a run launched below: the launching command holds the run directory
         training.train(config, images, out, start=None if start is None else start[:2], labels=labels)
         return
+    if start is not None and config['workers'] > 1:  # the ranks' own image pools, beside the snapshot
+        check_pool_files(start[0], start[3], config['workers'], training.pool_streams_saved(start[1]))
     run = RunDir(out, config, resume=args.resume)
     try:
         if config['workers'] > 1:
