@@ -112,12 +112,15 @@ def train_step(gen, dis, opt_gen, opt_dis, x_real, z):
     """The blog's iteration: G steps first, then D on the same ``y_fake``,
     computed before G's update. Each network's gradients are cleared right
     before its own backward pass, so D's step sees only the D loss."""
-    y_fake = dis(gen(z))
+    fake = gen(z)
+    fake_leaf = chainer.Variable(fake.array)  # D's graph stops here, as the
+    y_fake = dis(fake_leaf)                   # port's does
     y_real = dis(x_real)
     loss_gen = generator_loss(y_fake)
     loss_dis = discriminator_loss(y_fake, y_real)
     gen.cleargrads()
-    loss_gen.backward()
+    fake.grad_var, = chainer.grad([loss_gen], [fake_leaf])  # D's parameters untouched
+    fake.backward()
     opt_gen.update()
     dis.cleargrads()
     loss_dis.backward()
