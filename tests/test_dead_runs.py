@@ -2,6 +2,7 @@
 a pure function of the logged history) on recorded logs of runs that died
 and of healthy runs (tests/data/logs/README.md says how each was made), and
 the trainers' use of it."""
+import gzip
 import json
 from pathlib import Path
 
@@ -15,7 +16,9 @@ SHORT_WINDOW = 100  # stricter than the trainers' 500: a healthy log must pass e
 
 
 def read(name):
-    return [json.loads(line) for line in (LOGS / name).read_text().splitlines()]
+    path = LOGS / name
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == '.gz' else path.read_text()
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def first_trip(history, window):
@@ -44,7 +47,7 @@ def test_the_recorded_cgan_book_death_is_dead():
     assert training.dead_run(history) is None  # 100 iterations are shorter than the trainers' window
 
 
-@pytest.mark.parametrize('name', sorted(p.name for p in LOGS.glob('healthy-*.jsonl')))
+@pytest.mark.parametrize('name', sorted(p.name for p in LOGS.glob('healthy-*.jsonl*')))
 def test_healthy_runs_never_trip_it(name):
     history = read(name)
     print(name, 'iterations', history[-1]['iteration'], 'min loss_gen', min(e['loss_gen'] for e in history))
