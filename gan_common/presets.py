@@ -98,10 +98,10 @@ PRESETS = {
         'post': _GAN_POST,
         'quick': _changed(_GAN_POST, 'the post on a CPU budget: 5 epochs instead of 50, everything else as the post',
                           epochs=5, sample_every=500, snapshot_every=1000),
-        'balanced': _changed(_GAN_POST, "the post with Adam beta1 0.5 (the DCGAN paper's momentum) instead of "
-                                        "0.9, everything else as the post: the smallest change found that spreads "
-                                        "the samples over the digits more evenly",
-                             adam=dict(_GAN_POST['adam'], beta1=0.5)),
+        'beta05': _changed(_GAN_POST, "the post with Adam beta1 0.5 (the DCGAN paper's momentum) instead of 0.9, "
+                                      "everything else as the post: all ten digits by epoch 10 (the post: nine at "
+                                      "epoch 50); the 1s still about 31% of the samples",
+                           adam=dict(_GAN_POST['adam'], beta1=0.5)),
     },
     'cgan': {
         'book': _CGAN_BOOK,

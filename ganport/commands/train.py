@@ -2,7 +2,7 @@
 
 Models: dcgan, gan, cgan, acgan, cyclegan; --preset defaults to the model's
 source (dcgan: blog, gan: post, cgan: book, acgan: paper, cyclegan: blog);
-each also has `quick`; cyclegan has `paper` and gan `balanced`.
+each also has `quick`; cyclegan has `paper` and gan `beta05`.
 
 Example: ganport train --model dcgan --framework chainer --preset quick
          ganport train --model cyclegan --framework torch --preset quick --dataset DIR --threads 1
