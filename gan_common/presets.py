@@ -49,10 +49,11 @@ _ACGAN_PAPER = {
     'about': "the AC-GAN paper: its CIFAR-10 networks adapted to 28x28x1 (see acgan.py), Adam (alpha "
              "2e-4, beta1 0.5), dropout 0.5 in D, z ~ N(0, 1) concatenated with the one-hot class, "
              "fake labels uniform over the classes, images x / 127.5 - 1; batch 64 (the paper: 100) "
-             "and 5 epochs over the 60,000 training images (one shuffle per epoch; the paper gives "
-             "no MNIST length); --dataset fashion-mnist for Fashion-MNIST",
+             "and 10 epochs (9,370 iterations) over the 60,000 training images (one shuffle per epoch; "
+             "the paper gives no MNIST length, and after 5 epochs the classifier read only 0.944 of "
+             "the samples as their class, the 5s 0.85); --dataset fashion-mnist for Fashion-MNIST",
     'dataset': 'mnist', 'splits': ['train'], 'scaling': 'symmetric',
-    'z_dim': 100, 'batch_size': 64, 'epochs': 5,
+    'z_dim': 100, 'batch_size': 64, 'epochs': 10,
     'adam': {'alpha': 2e-4, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8},
     'sample_every': 500, 'snapshot_every': 500, 'log_every': 10,
 }
@@ -110,7 +111,7 @@ PRESETS = {
     },
     'acgan': {
         'paper': _ACGAN_PAPER,
-        'quick': _changed(_ACGAN_PAPER, 'the paper preset on a CPU budget: 1,500 iterations instead of 5 epochs',
+        'quick': _changed(_ACGAN_PAPER, 'the paper preset on a CPU budget: 1,500 iterations instead of 10 epochs',
                           drop=['epochs'], iterations=1500, sample_every=250),
     },
     'cyclegan': {

@@ -153,7 +153,7 @@ def test_report_on_both_frameworks_and_the_results_table(acgan_runs, tmp_path):
         row = next(line for line in table.splitlines() if line.startswith(f'| acgan | MNIST | quick | {title} | 2 |'))
         print(row)
         assert f'| {accuracy:.3f} (' in row and scored['classifier_sha256'][:16] in row
-        assert f'`ganport train --model acgan --framework {framework} --preset quick --threads 1`' in row
+        assert f'`ganport train --model acgan --framework {framework} --preset quick --iterations 2`' in row
     assert '| real test images | MNIST |' in table
 
 

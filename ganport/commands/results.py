@@ -27,6 +27,7 @@ import sys
 
 from gan_common import metrics
 from gan_common.errors import UserError, exit_on_user_error
+from gan_common.presets import default_preset, get_preset
 from ganport.commands.report import ms_per_iteration
 from gan_common.rundir import read_json, read_log, write_json
 from gan_common.training import SNAPSHOT_NAME, newest_snapshot, snapshot_iteration
@@ -126,12 +127,30 @@ def scored_snapshots(run, framework, chainer_iterations):
     return paths
 
 
-def score(snapshot, command, data_dir, args):
+def score(snapshot, data_dir, args):
     """evaluation.json (ganport evaluate) of ``snapshot`` and the row file beside it."""
     out = os.path.join(os.path.dirname(snapshot), f'evaluation-iter_{snapshot_iteration(snapshot)}')
     if not os.path.exists(os.path.join(out, 'evaluation.json')):
         call('evaluate', snapshot, '--n', args.n, *data_dir, '--out', out, '--no-progress')
-    write_json(os.path.join(out, ROW_FILE), {'command': command, 'snapshot': os.path.basename(snapshot)})
+    write_json(os.path.join(out, ROW_FILE), {'snapshot': os.path.basename(snapshot)})
+
+
+def train_command(config):
+    """The `ganport train` command that gives a run the settings results.py
+    varies (model, framework, preset, dataset, seed, length), from its config.json."""
+    preset = get_preset(config['model'], config['preset'])
+    arguments = ['--model', config['model'], '--framework', config['framework']]
+    if config['preset'] != default_preset(config['model']):
+        arguments += ['--preset', config['preset']]
+    if config['dataset'] != preset['dataset']:
+        arguments += ['--dataset', config['dataset']]
+    if config['seed'] != 0:
+        arguments += ['--seed', str(config['seed'])]
+    if config.get('epochs') is not None and config['epochs'] != preset.get('epochs'):
+        arguments += ['--epochs', str(config['epochs'])]
+    elif config.get('epochs') is None and config['iterations'] != preset.get('iterations'):
+        arguments += ['--iterations', str(config['iterations'])]
+    return 'ganport train ' + shlex.join(arguments)
 
 
 def make_entry(name, args):
@@ -141,7 +160,7 @@ def make_entry(name, args):
         arguments = train_arguments(name, framework, args)
         train(run, arguments, args)
         for snapshot in scored_snapshots(run, framework, args.chainer_iterations):
-            score(snapshot, 'ganport train ' + shlex.join(arguments), data_dir_arguments(name, args), args)
+            score(snapshot, data_dir_arguments(name, args), args)
         runs[framework] = run
     if set(runs) == set(FRAMEWORKS) and args.chainer_iterations is None:
         if not os.path.exists(os.path.join(args.out, f'{name}-report', 'report.json')):
@@ -176,7 +195,7 @@ def table_row(evaluation_dir):
             f'{TITLE[config["framework"]]} | {snapshot_iteration(row["snapshot"]):,} | {accuracy} | '
             f'{predictions["covered"]}/10 | {scores["classifier_score"][0]:.2f} ± {scores["classifier_score"][1]:.2f} | '
             f'{scores["frechet_distance"]:.1f} | {ms_ssim} | {scores["nearest_neighbour"]["fraction_below"]:.1%} | '
-            f'{ms_per_iteration(read_log(run)):.0f} | `{scores["classifier_sha256"][:16]}…` | `{row["command"]}` |')
+            f'{ms_per_iteration(read_log(run)):.0f} | `{scores["classifier_sha256"][:16]}…` | `{train_command(config)}` |')
 
 
 def real_row(evaluation_dir):
