@@ -151,6 +151,7 @@ class Parity:
     step_kwargs: Callable = lambda seed: {}  # step_kwargs(seed): one framework's train_step keyword arguments
     bn_counters_agree: bool = True      # ``state_drift``'s ``counters``
     layers_relative: bool = False       # every layer held to TOLERANCE * max(1, largest activation)
+    forward_tolerance: dict = field(default_factory=lambda: dict(TOLERANCE))
     gradient_tolerance: dict = field(default_factory=lambda: dict(TOLERANCE))
     loss_tolerance_factor: float = 1.0  # the gradient test's losses: TOLERANCE * this
 

@@ -81,15 +81,15 @@ def test_forward_outputs_match(case, train, dtype, rng):
     for (label, c_trace), (_, t_trace) in zip(c_traces, t_traces):
         assert [name for name, _ in c_trace] == [name for name, _ in t_trace]
         check(f'{case}: output of {label}, {dtype} {mode} mode', max_abs_diff(c_trace[-1][1], t_trace[-1][1]),
-              TOLERANCE[dtype])
+              parity.forward_tolerance[dtype])
         layers = max([layers] + [max_abs_diff(c, t) for (_, c), (_, t) in zip(c_trace, t_trace)])
         scale = max([scale] + [float(np.abs(to_numpy(c)).max()) for _, c in c_trace])
     label = f'{case}: every layer of {" and ".join(label for label, _ in c_traces)}'
     if parity.layers_relative:
         check(f'{label}, relative to the largest activation ({scale:.1f}), {dtype} {mode} mode', layers,
-              TOLERANCE[dtype] * max(1.0, scale))
+              parity.forward_tolerance[dtype] * max(1.0, scale))
     else:
-        check(f'{label}, {dtype} {mode} mode', layers, TOLERANCE[dtype])
+        check(f'{label}, {dtype} {mode} mode', layers, parity.forward_tolerance[dtype])
     check(f'{case}: parameters and BN statistics after it, {dtype} {mode} mode',
           max(state_drift(chains[n], modules[n], parity.bn_counters_agree) for n in chains), TOLERANCE[dtype])
 
