@@ -53,10 +53,24 @@ def test_the_scores_agree_with_the_histogram(along_run):
         assert set(entry['diversity_per_class']) == {str(c) for c, count in enumerate(histogram) if count >= 2}
 
 
+def flat_numbers(value, prefix=''):
+    """{path: number} of a nested JSON value."""
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in flat_numbers(item, f'{prefix}/{key}').items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in flat_numbers(item, f'{prefix}/{i}').items()}
+    return {prefix: value}
+
+
 def test_the_same_generator_on_the_same_noise_scores_the_same(along_run):
     first, _, copy = along_run[0]['snapshots']
-    assert {k: v for k, v in first.items() if k not in ('iteration', 'epoch')} == \
-        {k: v for k, v in copy.items() if k not in ('iteration', 'epoch')}
+    first, copy = ({k: v for k, v in flat_numbers(e).items() if k not in ('/iteration', '/epoch')} for e in (first, copy))
+    assert first.keys() == copy.keys()
+    # equal up to float32 summation order: PyTorch's CPU kernels may split a
+    # reduction differently from one call to the next on a busy machine
+    worst = max(abs(first[k] - copy[k]) / max(abs(first[k]), 1.0) for k in first)
+    print(f'the same snapshot scored twice: largest difference {worst:.1e} (relative above 1)')
+    assert worst <= 1e-5
 
 
 def test_real_images_set_the_scale(along_run):
