@@ -11,6 +11,7 @@ import re
 from gan_common.errors import UserError
 
 SNAPSHOT_NAME = 'snapshot_iter_{}{}'
+SNAPSHOT_SUFFIX = {'chainer': '.npz', 'torch': '.pt'}  # by framework
 # Settings a resumed run may change (how long, how often it reports, where it runs);
 # any other difference between the command line and the run is refused.
 # The data-parallel settings may change too: a checkpoint continues on any

@@ -15,14 +15,14 @@ import os
 
 import numpy as np
 
+from gan_common.checkpoints import FRAMEWORK_NAME
 from gan_common.errors import UserError, exit_on_user_error
+from gan_common.frameworks import FRAMEWORKS
 from gan_common.files import atomic_path, ensure_writable_dir
 from gan_common.images import save_grid, side_by_side
 from gan_common.plots import plot_losses
 from gan_common.rundir import read_json, read_log, write_json
 
-FRAMEWORKS = ('chainer', 'torch')
-TITLE = {'chainer': 'Chainer', 'torch': 'PyTorch'}
 
 
 def build_parser():
@@ -41,10 +41,10 @@ def build_parser():
 
 # ---------------------------------------------------------------- run directories
 def newest_checkpoint(run_dir, framework):
-    from gan_common.training import newest_snapshot
-    path = newest_snapshot(run_dir, '.npz' if framework == 'chainer' else '.pt')
+    from gan_common.training import SNAPSHOT_SUFFIX, newest_snapshot
+    path = newest_snapshot(run_dir, SNAPSHOT_SUFFIX[framework])
     if path is None:
-        raise UserError(f'{run_dir} holds no {TITLE[framework]} snapshot; train it first with '
+        raise UserError(f'{run_dir} holds no {FRAMEWORK_NAME[framework]} snapshot; train it first with '
                         f'ganport train --framework {framework} --out {run_dir}')
     return path
 
@@ -109,7 +109,7 @@ def loss_figure(runs, path):
     for framework, run in runs.items():
         for key in sorted({k for e in run['log'] for k in e if k.startswith('loss')}):
             rows = [e for e in run['log'] if key in e]
-            series[f'{TITLE[framework]} {key}'] = ([e['iteration'] for e in rows], [e[key] for e in rows])
+            series[f'{FRAMEWORK_NAME[framework]} {key}'] = ([e['iteration'] for e in rows], [e[key] for e in rows])
     config = runs['chainer']['config']
     return plot_losses(series, path, title=f'{config["model"]} ({config["preset"]}): Chainer and PyTorch')
 
@@ -162,7 +162,7 @@ def markdown(runs, results, speed, drift, reference):
              '| score | Chainer | PyTorch | real test images |', '| --- | --- | --- | --- |']
     lines += [f'| {name} | {a} | {b} | {real} |' for name, a, b, real in score_rows(results)]
     lines += ['', '## Speed (this machine)', '', '| framework | ms/iteration |', '| --- | --- |']
-    lines += [f'| {TITLE[f]} | {speed[f]:.1f} |' for f in FRAMEWORKS]
+    lines += [f'| {FRAMEWORK_NAME[f]} | {speed[f]:.1f} |' for f in FRAMEWORKS]
     if drift:
         lines += ['', f'## Parity ({drift["steps"]} lockstep steps from the same weights on the same batches)', '',
                   '| dtype | loss difference at step 1 | parameter drift at the end |', '| --- | --- | --- |']

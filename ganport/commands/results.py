@@ -26,11 +26,13 @@ import subprocess
 import sys
 
 from gan_common import metrics
+from gan_common.checkpoints import FRAMEWORK_NAME
 from gan_common.errors import UserError, exit_on_user_error
+from gan_common.frameworks import FRAMEWORKS
 from gan_common.presets import default_preset, get_preset
-from ganport.commands.report import ms_per_iteration
-from gan_common.rundir import read_json, read_log, write_json
-from gan_common.training import SNAPSHOT_NAME, newest_snapshot, snapshot_iteration
+from gan_common.rundir import read_json, read_log
+from gan_common.training import SNAPSHOT_NAME, SNAPSHOT_SUFFIX, snapshot_iteration
+from ganport.commands.report import ms_per_iteration, newest_checkpoint
 
 ENTRIES = {  # name -> (model, extra `ganport train` arguments)
     'dcgan': ('dcgan', []),
@@ -42,11 +44,8 @@ ENTRIES = {  # name -> (model, extra `ganport train` arguments)
     'acgan': ('acgan', []),
     'acgan-fashion': ('acgan', ['--dataset', 'fashion-mnist']),
 }
-FRAMEWORKS = ('chainer', 'torch')
-SUFFIX = {'chainer': '.npz', 'torch': '.pt'}
-TITLE = {'chainer': 'Chainer', 'torch': 'PyTorch'}
 SOURCE = 'source'  # --preset value: each model's own default, its source's settings
-ROW_FILE = 'results_row.json'
+SCORED = 'evaluation-iter_{}'  # in a run directory: results.py's evaluate.py output for one snapshot
 
 
 def build_parser():
@@ -114,12 +113,10 @@ def train(run, arguments, args):
 def scored_snapshots(run, framework, chainer_iterations):
     """The run's newest snapshot and, for PyTorch beside a shorter Chainer
     run, its snapshot at the Chainer length."""
-    newest = newest_snapshot(run, SUFFIX[framework])
-    if newest is None:
-        raise UserError(f'{run} holds no snapshot; delete it and run ganport results again')
+    newest = newest_checkpoint(run, framework)
     paths = [newest]
     if framework == 'torch' and chainer_iterations is not None and snapshot_iteration(newest) > chainer_iterations:
-        at = os.path.join(run, SNAPSHOT_NAME.format(chainer_iterations, SUFFIX[framework]))
+        at = os.path.join(run, SNAPSHOT_NAME.format(chainer_iterations, SNAPSHOT_SUFFIX[framework]))
         if not os.path.exists(at):
             raise UserError(f'{run} has no snapshot at iteration {chainer_iterations} to set beside Chainer\'s; '
                             "choose --chainer-iterations at one of the preset's snapshot iterations")
@@ -128,11 +125,10 @@ def scored_snapshots(run, framework, chainer_iterations):
 
 
 def score(snapshot, data_dir, args):
-    """evaluation.json (ganport evaluate) of ``snapshot`` and the row file beside it."""
-    out = os.path.join(os.path.dirname(snapshot), f'evaluation-iter_{snapshot_iteration(snapshot)}')
+    """evaluation.json (ganport evaluate) of ``snapshot``, unless it has one."""
+    out = os.path.join(os.path.dirname(snapshot), SCORED.format(snapshot_iteration(snapshot)))
     if not os.path.exists(os.path.join(out, 'evaluation.json')):
         call('evaluate', snapshot, '--n', args.n, *data_dir, '--out', out, '--no-progress')
-    write_json(os.path.join(out, ROW_FILE), {'snapshot': os.path.basename(snapshot)})
 
 
 def train_command(config):
@@ -179,11 +175,8 @@ def dataset_title(dataset):
     return 'Fashion-MNIST' if dataset == 'fashion-mnist' else 'MNIST'
 
 
-def table_row(evaluation_dir):
-    run = os.path.dirname(evaluation_dir)
+def table_row(run, iteration, scores):
     config = read_json(os.path.join(run, 'config.json'))
-    scores = read_json(os.path.join(evaluation_dir, 'evaluation.json'))
-    row = read_json(os.path.join(evaluation_dir, ROW_FILE))
     predictions, diversity = scores['predictions'], scores['diversity']
     accuracy = '-'
     if scores['conditional']:
@@ -192,15 +185,14 @@ def table_row(evaluation_dir):
     ms_ssim = (f'{diversity["mean"]:.3f} ({max(diversity["per_class"].values()):.3f}; '
                f'{max(diversity["real_per_class"].values()):.3f})')
     return (f'| {config["model"]} | {dataset_title(config["dataset"])} | {config.get("preset", "-")} | '
-            f'{TITLE[config["framework"]]} | {snapshot_iteration(row["snapshot"]):,} | {accuracy} | '
+            f'{FRAMEWORK_NAME[config["framework"]]} | {iteration:,} | {accuracy} | '
             f'{predictions["covered"]}/10 | {scores["classifier_score"][0]:.2f} ± {scores["classifier_score"][1]:.2f} | '
             f'{scores["frechet_distance"]:.1f} | {ms_ssim} | {scores["nearest_neighbour"]["fraction_below"]:.1%} | '
             f'{ms_per_iteration(read_log(run)):.0f} | `{scores["classifier_sha256"][:16]}…` | `{train_command(config)}` |')
 
 
-def real_row(evaluation_dir):
-    """Real test images' values, as the evaluation of ``evaluation_dir`` measured them."""
-    scores = read_json(os.path.join(evaluation_dir, 'evaluation.json'))
+def real_row(scores):
+    """Real test images' values, as the evaluation ``scores`` measured them."""
     real, diversity = scores['real_predictions'], scores['diversity']
     lowest = min(a for a in real['per_class_accuracy'] if a is not None)
     score = scores['real_classifier_score']
@@ -212,24 +204,27 @@ def real_row(evaluation_dir):
             f'`{scores["classifier_sha256"][:16]}…` | - |')
 
 
-def scored_dirs(out, names):
-    """Every evaluation directory results.py wrote for ``names``, in entry, framework and iteration order."""
+def scored(out, names):
+    """(run, iteration, evaluation.json) of every snapshot results.py scored for ``names``,
+    in entry, framework and iteration order."""
     found = []
     for name in names:
         for framework in FRAMEWORKS:
-            rows = glob.glob(os.path.join(out, f'{name}-{framework}', 'evaluation-iter_*', ROW_FILE))
-            found += sorted((os.path.dirname(p) for p in rows), key=lambda d: int(d.rsplit('_', 1)[-1]))
+            run = os.path.join(out, f'{name}-{framework}')
+            paths = glob.glob(os.path.join(run, SCORED.format('*'), 'evaluation.json'))
+            iterations = sorted(int(os.path.basename(os.path.dirname(p)).rsplit('_', 1)[-1]) for p in paths)
+            found += [(run, i, read_json(os.path.join(run, SCORED.format(i), 'evaluation.json'))) for i in iterations]
     return found
 
 
 def table(out, names):
     """One row per scored snapshot, then real test images' row for each dataset."""
-    dirs = scored_dirs(out, names)
+    rows = scored(out, names)
     first_of_dataset = {}
-    for d in dirs:
-        first_of_dataset.setdefault(read_json(os.path.join(d, 'evaluation.json'))['dataset'], d)
+    for _, _, scores in rows:
+        first_of_dataset.setdefault(scores['dataset'], scores)
     lines = [HEADER, '|' + ' --- |' * (HEADER.count('|') - 1)]
-    lines += [table_row(d) for d in dirs] + [real_row(d) for d in first_of_dataset.values()]
+    lines += [table_row(*row) for row in rows] + [real_row(scores) for scores in first_of_dataset.values()]
     return '\n'.join(lines)
 
 

@@ -21,9 +21,8 @@ from gan_common.parallel import (Shard, check_partial_batch, check_pool_files, c
                                  launched_world)
 from gan_common.rundir import RunDir, read_json
 from gan_common.streams import RandomStream, batches_per_epoch
-from gan_common.training import check_length, check_resumable, resume_source
+from gan_common.training import SNAPSHOT_SUFFIX, check_length, check_resumable, resume_source
 
-SUFFIX = {'chainer': '.npz', 'torch': '.pt'}
 
 
 def build_parser():
@@ -97,7 +96,7 @@ def framework_modules(args):
 def read_start(training, args, config, out):
     """(path, state, iteration, the settings it was trained with) of the
     checkpoint to continue, checked against the command line, or None for a fresh start."""
-    source = resume_source(out, args.resume, args.resume_from, SUFFIX[args.framework])
+    source = resume_source(out, args.resume, args.resume_from, SNAPSHOT_SUFFIX[args.framework])
     if source is None:
         return None
     state, then, iteration = training.read_start(source, config['model'])
