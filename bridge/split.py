@@ -63,6 +63,7 @@ class Split:
     # ---------------------------------------------------------------- the child: PyTorch
     def _run_torch(self, connection):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends it on Ctrl-C
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and with terminate(): no cleanup of the parent's here
         self.connection.close()  # the parent's end: with it closed here, a parent that died ends this process
         torch.set_num_threads(1)
         lockstep = self.lockstep

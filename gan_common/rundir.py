@@ -65,7 +65,7 @@ def _lock(path):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise UserError(f'{path} is in use by another train.py; wait for it to finish, or choose another --out') from None
+        raise UserError(f'{path} is in use by another run (ganport train or compare); wait for it to finish, or choose another --out') from None
     return handle
 
 

@@ -5,8 +5,10 @@ import fcntl
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -103,6 +105,30 @@ def test_a_run_killed_before_its_first_snapshot_does_not_block_the_same_command(
     (out / 'samples').mkdir()
     train('torch', out, '--iterations', '2')
     assert json.loads((out / 'config.json').read_text())['model'] == 'dcgan'
+
+
+@pytest.mark.parametrize('command, extra', [
+    ('train', ['--framework', 'torch', '--iterations', '100000']),
+    ('compare', ['--steps', '100000', '--lockstep-steps', '2', '--print-every', '1', '--dtype', 'float32'])])
+def test_sigterm_ends_a_run_in_one_line_and_leaves_nothing(tmp_path, command, extra):
+    """SIGTERM (a scheduler's or `kill`'s) cleans up as Ctrl-C does; for compare,
+    sent after the split, while the forked PyTorch process runs."""
+    out = tmp_path / 'run'
+    args = [*TINY, '--snapshot-every', '100000', *extra] if command == 'train' else \
+        ['--model', 'dcgan', '--batch-size', '8', *extra]
+    process = subprocess.Popen([sys.executable, '-m', 'ganport', command, *args, '--out', str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=checkout_env())
+    log = out / 'log.jsonl'
+    deadline = time.monotonic() + 300
+    while not (log.exists() and len(log.read_text().splitlines()) >= 4) and process.poll() is None:
+        assert time.monotonic() < deadline, 'the run logged nothing in 5 minutes'
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    print(f'{command}: exit {process.returncode}, stderr {lines}')
+    assert process.returncode == 128 + signal.SIGTERM and lines == ['terminated'], stderr
+    assert not out.exists(), leftovers(out)
 
 
 # ---------------------------------------------------------------- D2: checksums
@@ -263,7 +289,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_run(runs, tmp_path
     with open(run / '.lock', 'a+') as lock:  # what a running train.py holds
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         result = train('torch', run, '--iterations', '4', '--resume', check=False)
-    assert_one_line_error(result, 'is in use by another train.py')
+    assert_one_line_error(result, 'is in use by another run (ganport train or compare)')
     assert [e['iteration'] for e in log_without_times(run)] == [1, 2]
     train('torch', run, '--iterations', '4', '--resume')  # the lock went with its holder
 
