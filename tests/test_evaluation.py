@@ -168,6 +168,25 @@ def test_results_scores_pytorch_at_the_shorter_chainer_length(tmp_path):
         results.scored_snapshots(str(tmp_path), 'torch', chainer_iterations=3)
 
 
+def test_results_stops_runs_at_the_stated_lengths():
+    from ganport.commands import results
+
+    def length(framework, *argv):
+        args = results.build_parser().parse_args(['--preset', 'source', *argv])
+        results.check_arguments(args)
+        arguments = results.train_arguments('dcgan', framework, args)
+        return arguments[arguments.index('--iterations') + 1] if '--iterations' in arguments else None
+
+    assert length('torch') is None and length('chainer') is None
+    assert length('torch', '--iterations', '500') == '500' and length('chainer', '--iterations', '500') == '500'
+    assert length('torch', '--iterations', '500', '--chainer-iterations', '100') == '500'
+    assert length('chainer', '--iterations', '500', '--chainer-iterations', '100') == '100'
+    for bad, message in ((['--iterations', '0'], '--iterations must be at least 1'),
+                         (['--iterations', '100', '--chainer-iterations', '100'], 'must be below --iterations 100')):
+        with pytest.raises(UserError, match=message):
+            results.check_arguments(results.build_parser().parse_args(bad))
+
+
 def test_report_refuses_runs_in_the_wrong_order(acgan_runs, tmp_path):
     result = run_script('report.py', acgan_runs / 'torch', acgan_runs / 'chainer', '--out', tmp_path, check=False)
     assert_one_line_error(result, 'expected chainer')

@@ -10,12 +10,14 @@ SHA-256 and the command that trained it.
 
 --chainer-iterations N stops the Chainer runs at N iterations (Chainer is
 2-3x slower on a CPU) and scores PyTorch's snapshot at N beside them, so each
-Chainer row has a PyTorch row of the same length.
+Chainer row has a PyTorch row of the same length. --iterations N stops every
+run at N, for a preset too long for the machine (each row's command says it).
 
 Runs and scores already finished in --out are reused (delete them to redo).
 Example: ganport results --preset quick --fashion-data-dir ../shared/data
          ganport results --preset source --frameworks torch --only acgan
          ganport results --preset source --only gan --chainer-iterations 9380
+         ganport results --preset source --only dcgan --frameworks torch --iterations 500
          ganport results --table-only --out runs/results-source
 """
 import argparse
@@ -55,6 +57,8 @@ def build_parser():
                         help=f'preset of every run (default quick; {SOURCE}: each model\'s default preset)')
     parser.add_argument('--frameworks', nargs='+', choices=FRAMEWORKS, default=list(FRAMEWORKS),
                         help='frameworks to train (default both)')
+    parser.add_argument('--iterations', type=int, default=None,
+                        help="stop every run here: a stated length short of the preset's (its rows' commands say so)")
     parser.add_argument('--chainer-iterations', type=int, default=None,
                         help="stop the Chainer runs here; PyTorch's snapshot at this iteration is scored too")
     parser.add_argument('--threads', type=int, default=1,
@@ -68,8 +72,11 @@ def build_parser():
 
 
 def check_arguments(args):
-    if args.chainer_iterations is not None and args.chainer_iterations < 1:
-        raise UserError(f'--chainer-iterations must be at least 1, got {args.chainer_iterations}')
+    for name in ('iterations', 'chainer_iterations'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise UserError(f'--{name.replace("_", "-")} must be at least 1, got {getattr(args, name)}')
+    if None not in (args.iterations, args.chainer_iterations) and args.chainer_iterations >= args.iterations:
+        raise UserError(f'--chainer-iterations {args.chainer_iterations} must be below --iterations {args.iterations}')
     if args.threads < 1:
         raise UserError(f'--threads must be at least 1, got {args.threads}')
     if args.out is None:
@@ -94,8 +101,9 @@ def train_arguments(name, framework, args):
     model, extra = ENTRIES[name]
     preset = [] if args.preset == SOURCE else ['--preset', args.preset]
     data_dir = data_dir_arguments(name, args)
-    length = (['--iterations', str(args.chainer_iterations)]
-              if framework == 'chainer' and args.chainer_iterations is not None else [])
+    stop = args.chainer_iterations if framework == 'chainer' and args.chainer_iterations is not None \
+        else args.iterations
+    length = [] if stop is None else ['--iterations', str(stop)]
     return ['--model', model, '--framework', framework, *preset, *extra, *data_dir, *length,
             '--threads', str(args.threads)]
 
