@@ -6,7 +6,8 @@ Z_DIM = 100
 REAL, FAKE = 1.0, 0.0
 ADAM = {'lr': 2e-4, 'betas': (0.9, 0.999), 'eps': 1e-8}
 
-# z ~ N(0, 1) (the post's torch.randn); one permutation per epoch (its DataLoader, shuffle=True, drop_last)
+# z ~ N(0, 1) (the post's torch.randn); one permutation per epoch (its DataLoader(shuffle=True);
+# the post preset keeps the partial last batch, as that DataLoader does)
 RECIPE = Recipe(noise='normal', sampling='epochs')
 
 
