@@ -7,8 +7,14 @@ single process's steps; with it, each rank normalises with its own batch's
 statistics in both frameworks (so ChainerMN and DDP agree with each other,
 not with the single process), and cross-rank BN brings back the single
 process."""
+import contextlib
 import importlib.util
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,6 +138,42 @@ def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
     (run / 'config.json').write_text('{"workers": 2}')
     result = run_command('train', '--model', 'gan', '--framework', 'torch', '--resume', '--out', run, check=False)
     assert_one_line_error(result, '--workers 2')
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_sigterm_ends_every_rank_and_leaves_nothing(tmp_path, framework):
+    """SIGTERM to the command that launched the ranks ends the launcher and
+    its ranks, and the run (no snapshot yet) leaves nothing behind."""
+    out = tmp_path / 'run'
+    command = [sys.executable, '-m', 'ganport', 'train', '--framework', framework, '--digits', '1', '--batch-size', '8',
+               '--log-every', '1', '--sample-every', '100000', '--snapshot-every', '100000', '--iterations', '100000',
+               '--no-progress', '--threads', '1', '--workers', '2', '--out', str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=checkout_env(PYTHONWARNINGS='ignore'))
+    log, deadline = out / 'log.jsonl', time.monotonic() + 300
+    while not (log.exists() and len(log.read_text().splitlines()) >= 3) and process.poll() is None:
+        assert time.monotonic() < deadline, 'the ranks logged nothing in 5 minutes'
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    print(f'{framework}: exit {process.returncode}, stderr:\n{stderr}')
+    assert process.returncode == 128 + signal.SIGTERM and stderr.strip().endswith('terminated'), stderr
+    deadline = time.monotonic() + 30
+    while ranks_writing_to(out) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not ranks_writing_to(out), ranks_writing_to(out)
+    assert not out.exists()
+
+
+def ranks_writing_to(out):
+    """Command lines of the processes that name ``out``."""
+    found = []
+    for proc in Path('/proc').iterdir():
+        with contextlib.suppress(OSError):
+            line = (proc / 'cmdline').read_bytes().replace(b'\0', b' ').decode()
+            if str(out) in line and proc.name.isdigit():
+                found.append(line)
+    return found
 
 
 @pytest.mark.parametrize('extra, fragment', [(['--workers', '3'], 'multiple of --workers 3'),

@@ -148,7 +148,14 @@ def main(argv=None):
 def launch_ranks(framework, workers, out, argv):
     """Run this command line again as ``workers`` ranks (the run directory is ready)."""
     command = launch_command(framework, workers, ['train', *(sys.argv[1:] if argv is None else argv)])
-    if subprocess.run(command).returncode:
+    with subprocess.Popen(command) as launcher:
+        try:
+            code = launcher.wait()
+        except BaseException:  # Ctrl-C or SIGTERM here: mpiexec and torchrun pass SIGTERM on to the ranks
+            launcher.terminate()
+            launcher.wait()
+            raise
+    if code:
         raise UserError(f'a rank of the {workers}-rank run failed (its message is above); '
                         f'fix that and rerun, with --resume to continue from the last snapshot in {out}')
 
