@@ -6,9 +6,11 @@ import http.server
 import importlib
 import io
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +64,19 @@ def checkout_env(**extra):
     subprocess runs the code under test, whatever else is installed."""
     paths = [str(REPO), *filter(None, [os.environ.get('PYTHONPATH')])]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), **extra)
+
+
+def sigterm_once_logged(command, log, lines, **popen):
+    """Start ``command``; once ``log`` holds ``lines`` lines, send it SIGTERM.
+    (exit status, stderr)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    deadline = time.monotonic() + 300
+    while not (log.exists() and len(log.read_text().splitlines()) >= lines) and process.poll() is None:
+        assert time.monotonic() < deadline, f'{log} got no {lines} lines in 5 minutes'
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    return process.returncode, stderr
 
 
 def assert_one_line_error(result, *fragments):

@@ -11,7 +11,6 @@ import contextlib
 import importlib.util
 import json
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import assert_one_line_error, checkout_env, run_command, snapshot_weight_difference
+from tests.helpers import (assert_one_line_error, checkout_env, run_command, sigterm_once_logged,
+                           snapshot_weight_difference)
 
 HAVE_MPI = importlib.util.find_spec('mpi4py') is not None
 needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason='no mpi4py/MPI: pip install -e ".[mpi]" (MPICH and mpi4py wheels)')
@@ -149,16 +149,9 @@ def test_sigterm_ends_every_rank_and_leaves_nothing(tmp_path):
     command = [sys.executable, '-m', 'ganport', 'train', '--framework', framework, '--digits', '1', '--batch-size', '8',
                '--log-every', '1', '--sample-every', '100000', '--snapshot-every', '100000', '--iterations', '100000',
                '--no-progress', '--threads', '1', '--workers', '2', '--out', str(out)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=checkout_env(PYTHONWARNINGS='ignore'))
-    log, deadline = out / 'log.jsonl', time.monotonic() + 300
-    while not (log.exists() and len(log.read_text().splitlines()) >= 3) and process.poll() is None:
-        assert time.monotonic() < deadline, 'the ranks logged nothing in 5 minutes'
-        time.sleep(0.2)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=120)
-    print(f'{framework}: exit {process.returncode}, stderr:\n{stderr}')
-    assert process.returncode == 128 + signal.SIGTERM and stderr.strip().endswith('terminated'), stderr
+    code, stderr = sigterm_once_logged(command, out / 'log.jsonl', 3, env=checkout_env(PYTHONWARNINGS='ignore'))
+    print(f'{framework}: exit {code}, stderr:\n{stderr}')
+    assert code == 128 + signal.SIGTERM and stderr.strip().endswith('terminated'), stderr
     deadline = time.monotonic() + 30
     while ranks_writing_to(out) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -8,7 +8,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ import torch
 from gan_common import training
 from gan_common.checkpoints import CHECKSUM_KEY
 from gan_common.errors import UserError
-from tests.helpers import REPO, assert_one_line_error, checkout_env, leftovers, run_command
+from tests.helpers import REPO, assert_one_line_error, checkout_env, leftovers, run_command, sigterm_once_logged
 
 TINY = ['--model', 'dcgan', '--preset', 'quick', '--batch-size', '8', '--log-every', '1',
         '--sample-every', '2', '--snapshot-every', '2', '--no-progress']
@@ -116,18 +115,11 @@ def test_sigterm_ends_a_run_in_one_line_and_leaves_nothing(tmp_path, command, ex
     out = tmp_path / 'run'
     args = [*TINY, '--snapshot-every', '100000', *extra] if command == 'train' else \
         ['--model', 'dcgan', '--batch-size', '8', *extra]
-    process = subprocess.Popen([sys.executable, '-m', 'ganport', command, *args, '--out', str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=checkout_env())
-    log = out / 'log.jsonl'
-    deadline = time.monotonic() + 300
-    while not (log.exists() and len(log.read_text().splitlines()) >= 4) and process.poll() is None:
-        assert time.monotonic() < deadline, 'the run logged nothing in 5 minutes'
-        time.sleep(0.2)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=120)
+    code, stderr = sigterm_once_logged([sys.executable, '-m', 'ganport', command, *args, '--out', str(out)],
+                                       out / 'log.jsonl', 4, cwd=REPO, env=checkout_env())
     lines = [line for line in stderr.splitlines() if line.strip()]
-    print(f'{command}: exit {process.returncode}, stderr {lines}')
-    assert process.returncode == 128 + signal.SIGTERM and lines == ['terminated'], stderr
+    print(f'{command}: exit {code}, stderr {lines}')
+    assert code == 128 + signal.SIGTERM and lines == ['terminated'], stderr
     assert not out.exists(), leftovers(out)
 
 
