@@ -75,7 +75,12 @@ def sigterm_once_logged(command, log, lines, **popen):
         assert time.monotonic() < deadline, f'{log} got no {lines} lines in 5 minutes'
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=120)
+    try:
+        _, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # the test fails; the process it ignored must not outlive it
+        process.kill()
+        process.communicate()
+        raise
     return process.returncode, stderr
 
 
