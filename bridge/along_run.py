@@ -34,7 +34,7 @@ def run_snapshots(run_dir, every=1):
     return kept if kept[-1] == found[-1] else kept + [found[-1]]
 
 
-def evaluate_along_run(snapshots, reference, n, seed=0, device='cpu', progress=True):
+def evaluate_along_run(snapshots, reference, n, seed=0, device='cpu', progress=True, pairs=100):
     """{'snapshots': [scores with 'iteration', 'epoch'], 'real': scores of
     ``n`` real test images, 'model', 'framework', ...}."""
     from torch_impl import evaluation
@@ -45,12 +45,12 @@ def evaluate_along_run(snapshots, reference, n, seed=0, device='cpu', progress=T
             raise UserError(f'{path}: a {generator.model} model, a conditional one; runs are followed for '
                             'unconditional models (evaluate a single snapshot instead)')
         images, _ = generator.sample(n, seed)
-        entry = evaluation.snapshot_scores(images, reference, seed)
+        entry = evaluation.snapshot_scores(images, reference, seed, pairs)
         entry.update(iteration=iteration, epoch=iteration / steps_per_epoch(generator.config))
         entries.append(entry)
     return {'model': generator.model, 'framework': framework_of(snapshots[0][1]),
             'preset': generator.config.get('preset'), 'steps_per_epoch': steps_per_epoch(generator.config),
-            'snapshots': entries, 'real': evaluation.real_snapshot_scores(reference, n, seed)}
+            'snapshots': entries, 'real': evaluation.real_snapshot_scores(reference, n, seed, pairs)}
 
 
 def steps_per_epoch(config):

@@ -201,17 +201,24 @@ def _grayscale_batch(images):
 
 def class_diversity(images, labels, rng, pairs=100):
     """Return {class: mean MS-SSIM over ``pairs`` random pairs of distinct
-    images of that class} (lower = more diverse; the AC-GAN paper's measure).
+    images of that class} (lower = more diverse; the AC-GAN paper's measure,
+    with its 100 pairs by default).
 
     Classes with fewer than two images are left out. ``rng`` is a NumPy
     ``Generator``, a seed, or a ``gan_common.streams.RandomStream``."""
+    return {label: float(scores.mean()) for label, scores in class_pair_ms_ssim(images, labels, rng, pairs).items()}
+
+
+def class_pair_ms_ssim(images, labels, rng, pairs=100):
+    """Return {class: MS-SSIM of each of ``pairs`` random pairs of distinct
+    images of that class}, the draws behind ``class_diversity``."""
     images, labels = _grayscale_batch(images), np.asarray(labels).reshape(-1)
     if len(images) != len(labels):
         raise UserError(f'{len(images)} images but {len(labels)} labels; pass one label per image')
     if pairs < 1:
         raise UserError(f'pairs must be at least 1, got {pairs}')
     generator = _generator(rng)
-    diversity = {}
+    scores = {}
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         if len(members) < 2:
@@ -220,8 +227,14 @@ def class_diversity(images, labels, rng, pairs=100):
         # Draw the second index from the other n - 1 members, so the two differ.
         second = generator.integers(0, len(members) - 1, pairs)
         second += second >= first
-        diversity[int(label)] = float(ms_ssim(images[members[first]], images[members[second]]).mean())
-    return diversity
+        scores[int(label)] = ms_ssim(images[members[first]], images[members[second]])
+    return scores
+
+
+def standard_error(scores):
+    """Standard error of the mean of ``scores`` (0 for a single score)."""
+    scores = np.asarray(scores, np.float64)
+    return float(scores.std(ddof=1) / np.sqrt(scores.size)) if scores.size > 1 else 0.0
 
 
 def fraction_more_diverse(generated, real):

@@ -108,6 +108,21 @@ def test_evaluate_a_sample_file(tmp_path, reference):
     assert {p.name for p in (tmp_path / 'eval').iterdir()} >= {'samples.png', 'neighbours.png', 'evaluation.json'}
 
 
+def test_evaluate_pairs_sets_the_ms_ssim_draws_and_reports_their_standard_error(tmp_path, reference):
+    images, labels = reference.real_subset(200, np.random.default_rng(4))
+    np.savez(tmp_path / 'real.npz', images=images, labels=labels)
+    result = run_script('evaluate.py', tmp_path / 'real.npz', '--out', tmp_path / 'eval', '--pairs', '400',
+                        '--neighbours', '50', '--no-progress')
+    diversity = json.loads((tmp_path / 'eval' / 'evaluation.json').read_text())['diversity']
+    line = next(line for line in result.stdout.splitlines() if 'least diverse class' in line)
+    print(line, diversity['per_class_standard_error'])
+    assert diversity['pairs'] == 400 and '400 pairs each' in line and line.count('±') == 2
+    assert set(diversity['per_class_standard_error']) == set(diversity['per_class'])
+    assert all(0 < error < 0.05 for error in diversity['per_class_standard_error'].values())
+    refused = run_script('evaluate.py', tmp_path / 'real.npz', '--pairs', '0', check=False)
+    assert_one_line_error(refused, '--pairs must be at least 1')
+
+
 def test_evaluate_a_sample_file_of_the_wrong_shape_is_one_line(tmp_path):
     np.savez(tmp_path / 'bad.npz', images=np.zeros((10, 3, 32, 32), np.float32))
     result = run_script('evaluate.py', tmp_path / 'bad.npz', '--out', tmp_path / 'eval', check=False)

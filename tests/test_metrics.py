@@ -181,6 +181,25 @@ def test_class_diversity_pairs_distinct_images_and_skips_singletons():
     assert list(diversity) == [0] and diversity[0] == pytest.approx(expected, rel=1e-9)
 
 
+def test_pair_scores_give_the_class_means_and_a_standard_error_that_shrinks_with_pairs(mnist):
+    images, labels = mnist['test']
+    ones = images[labels == 1]
+    for pairs in (100, 2000):
+        scores = metrics.class_pair_ms_ssim(ones, np.ones(len(ones)), np.random.default_rng(3), pairs)[1]
+        means = [metrics.class_diversity(ones, np.ones(len(ones)), np.random.default_rng(seed), pairs)[1]
+                 for seed in range(8)]
+        error = metrics.standard_error(scores)
+        print(f'real 1s, {pairs} pairs: MS-SSIM {scores.mean():.4f} ± {error:.4f} (standard error); '
+              f'8 seeds: {np.min(means):.4f}-{np.max(means):.4f}, sd {np.std(means, ddof=1):.4f}')
+        assert scores.shape == (pairs,)
+        assert metrics.class_diversity(ones, np.ones(len(ones)), np.random.default_rng(3), pairs)[1] == scores.mean()
+        # The formula's error is the spread the estimate shows across seeds.
+        assert 0.5 * error < np.std(means, ddof=1) < 2.0 * error
+    assert error < 0.01
+    assert metrics.standard_error([0.5]) == 0.0
+    assert metrics.standard_error([0.0, 1.0]) == pytest.approx(0.5)
+
+
 def test_fraction_more_diverse_uses_the_real_maximum():
     assert metrics.fraction_more_diverse([0.1, 0.3, 0.5, 0.6], [0.2, 0.5]) == 0.5
     assert metrics.fraction_more_diverse({0: 0.1, 1: 0.4}, {0: 0.2, 1: 0.5}) == 1.0

@@ -32,9 +32,10 @@ class Reference:
         return self.test_images[index], self.test_labels[index]
 
 
-def evaluate(images, requested, reference, seed=0, neighbours=500):
+def evaluate(images, requested, reference, seed=0, neighbours=500, pairs=100):
     """Every score of ``images`` (N, 1, 28, 28) in [0, 1] (``requested``: the
-    classes they were drawn for, or None), with real test images' values."""
+    classes they were drawn for, or None), with real test images' values;
+    ``pairs``: random same-class pairs behind each class's MS-SSIM."""
     rng = np.random.default_rng(seed)
     probs, features = classifier.run(reference.model, images)
     real_images, real_labels = reference.real_subset(len(images), rng)
@@ -49,35 +50,35 @@ def evaluate(images, requested, reference, seed=0, neighbours=500):
         'real_classifier_score': metrics.classifier_score(real_probs),
         'frechet_distance': metrics.frechet_distance(features, reference.test_features),
         'real_frechet_distance': metrics.frechet_distance(real_features, reference.test_features),
-        'diversity': diversity(images, groups, real_images, real_labels, rng),
+        'diversity': diversity(images, groups, real_images, real_labels, rng, pairs),
         'downsampled_accuracy': downsampled_accuracy(reference.model, images, probs, groups),
         'real_downsampled_accuracy': downsampled_accuracy(reference.model, real_images, real_probs, real_labels),
         'nearest_neighbour': nearest_neighbour_check(images, real_images, reference, rng, neighbours),
     }
 
 
-def snapshot_scores(images, reference, seed=0):
+def snapshot_scores(images, reference, seed=0, pairs=100):
     """The scores followed along a run, of unconditional ``images``: the
     classifier's histogram and classes covered, the share of the most common
     class, classifier score, Fréchet distance and per-class MS-SSIM (classes
     as the classifier reads them)."""
     probs, features = classifier.run(reference.model, images)
-    return _along_run_entry(images, probs, features, probs.argmax(1), reference, seed)
+    return _along_run_entry(images, probs, features, probs.argmax(1), reference, seed, pairs)
 
 
-def real_snapshot_scores(reference, n, seed=0):
+def real_snapshot_scores(reference, n, seed=0, pairs=100):
     """``snapshot_scores``'s numbers for ``n`` real test images (their true
     labels group the MS-SSIM), the scale of every curve along a run."""
     images, labels = reference.real_subset(n, np.random.default_rng(seed))
     probs, features = classifier.run(reference.model, images)
-    entry = _along_run_entry(images, probs, features, labels, reference, seed)
+    entry = _along_run_entry(images, probs, features, labels, reference, seed, pairs)
     entry['diversity_max'] = max(entry['diversity_per_class'].values())
     return entry
 
 
-def _along_run_entry(images, probs, features, groups, reference, seed):
+def _along_run_entry(images, probs, features, groups, reference, seed, pairs):
     predictions = metrics.prediction_summary(probs)
-    per_class = by_name(metrics.class_diversity(images, groups, np.random.default_rng(seed)))
+    per_class = by_name(metrics.class_diversity(images, groups, np.random.default_rng(seed), pairs))
     return {'n_samples': len(images), 'histogram': predictions['histogram'], 'covered': predictions['covered'],
             'most_common_share': max(predictions['histogram']) / len(images),
             'classifier_score': metrics.classifier_score(probs),
@@ -102,14 +103,19 @@ def verdict(images, reference, digits=None):
     return result
 
 
-def diversity(images, groups, real_images, real_labels, rng):
-    """Mean MS-SSIM of random same-class pairs per class (lower: more
-    diverse), against real images' per-class values."""
-    generated = metrics.class_diversity(images, groups, rng)
-    real = metrics.class_diversity(real_images, real_labels, rng)
-    return {'per_class': by_name(generated), 'real_per_class': by_name(real),
-            'mean': float(np.mean(list(generated.values()))), 'real_mean': float(np.mean(list(real.values()))),
-            'fraction_more_diverse_than_least_diverse_real_class': metrics.fraction_more_diverse(generated, real)}
+def diversity(images, groups, real_images, real_labels, rng, pairs=100):
+    """Mean MS-SSIM of ``pairs`` random same-class pairs per class (lower:
+    more diverse) and its standard error, against real images' values."""
+    generated = metrics.class_pair_ms_ssim(images, groups, rng, pairs)
+    real = metrics.class_pair_ms_ssim(real_images, real_labels, rng, pairs)
+    generated_mean, real_mean = (by_name({c: s.mean() for c, s in d.items()}) for d in (generated, real))
+    return {'pairs': pairs, 'per_class': generated_mean, 'real_per_class': real_mean,
+            'per_class_standard_error': by_name({c: metrics.standard_error(s) for c, s in generated.items()}),
+            'real_per_class_standard_error': by_name({c: metrics.standard_error(s) for c, s in real.items()}),
+            'mean': float(np.mean(list(generated_mean.values()))),
+            'real_mean': float(np.mean(list(real_mean.values()))),
+            'fraction_more_diverse_than_least_diverse_real_class': metrics.fraction_more_diverse(generated_mean,
+                                                                                                  real_mean)}
 
 
 def by_name(per_class):

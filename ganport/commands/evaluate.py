@@ -50,6 +50,10 @@ def build_parser():
     parser.add_argument('--data-dir', default=None, help='where the IDX files are (default: $GAN_DATA_DIR or data/)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the noise and of the random pairs (default 0)')
     parser.add_argument('--device', default='cpu', help='where the generator runs: cpu, cuda, @cupy:0, ...')
+    parser.add_argument('--pairs', type=int, default=100,
+                        help="random same-class pairs behind each class's MS-SSIM, for samples and real images "
+                        "alike (default 100, the AC-GAN paper's; more pairs, and a larger --n, narrow its "
+                        "standard error)")
     parser.add_argument('--neighbours', type=int, default=500,
                         help='samples checked against the training set for copies (default 500)')
     parser.add_argument('--out', default=None, help='output directory (default: INPUT without suffix + -eval; '
@@ -134,6 +138,7 @@ def summary_lines(result):
         'than the least diverse real class: {:.2f}'.format(
             result['diversity']['mean'], result['diversity']['real_mean'],
             result['diversity']['fraction_more_diverse_than_least_diverse_real_class']),
+        least_diverse_line(result['diversity']),
         'accuracy at 28/14/7 px{}: {}   real: {}'.format(
             '' if result['conditional'] else ' (agreement with the 28 px prediction)',
             ' / '.join(f'{v:.3f}' for v in result['downsampled_accuracy'].values()),
@@ -142,6 +147,17 @@ def summary_lines(result):
             result['nearest_neighbour']['median'], result['nearest_neighbour']['reference_median']),
     ]
     return lines
+
+
+def least_diverse_line(diversity):
+    """The least diverse class of the samples and of real images, each
+    MS-SSIM with its standard error over the random pairs."""
+    def least(values, errors):
+        name = max(values, key=values.get)
+        return f'{name}s {values[name]:.3f} ± {errors[name]:.3f}'
+    return (f'  least diverse class ({diversity["pairs"]} pairs each): '
+            f'{least(diversity["per_class"], diversity["per_class_standard_error"])}   '
+            f'real: {least(diversity["real_per_class"], diversity["real_per_class_standard_error"])}')
 
 
 def along_run_lines(result):
@@ -175,8 +191,9 @@ def evaluate_run(args):
     out = ensure_writable_dir(args.out or args.input)
     reference = evaluation.Reference(args.dataset or run_dataset(args.input), args.data_dir,
                                      progress=not args.no_progress)
-    result = evaluate_along_run(snapshots, reference, args.n, args.seed, args.device, not args.no_progress)
-    result.update(run=os.path.abspath(args.input), classifier_sha256=reference.classifier_sha256, seed=args.seed)
+    result = evaluate_along_run(snapshots, reference, args.n, args.seed, args.device, not args.no_progress, args.pairs)
+    result.update(run=os.path.abspath(args.input), classifier_sha256=reference.classifier_sha256, seed=args.seed,
+                  pairs=args.pairs)
     write_json(os.path.join(out, 'along_run.json'), result)
     plot_along_run(result, os.path.join(out, 'along_run.png'))
     print('\n'.join(along_run_lines(result)))
@@ -188,13 +205,16 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.n < 20:
         raise UserError(f'--n must be at least 20 (10 classifier-score splits of 2), got {args.n}')
+    if args.pairs < 1:
+        raise UserError(f'--pairs must be at least 1, got {args.pairs}')
     check_seed(args.seed)
     if os.path.isdir(args.input):
         return evaluate_run(args)
     images, labels, generator, dataset = gather(args)
     from torch_impl import evaluation
     reference = evaluation.Reference(dataset, args.data_dir, progress=not args.no_progress)
-    result = evaluation.evaluate(images, labels, reference, seed=args.seed, neighbours=args.neighbours)
+    result = evaluation.evaluate(images, labels, reference, seed=args.seed, neighbours=args.neighbours,
+                                 pairs=args.pairs)
     out = ensure_writable_dir(args.out or os.path.splitext(args.input)[0] + '-eval')
     result.update(input=os.path.abspath(args.input), dataset=dataset, classifier_sha256=reference.classifier_sha256,
                   model=None if generator is None else generator.model)
