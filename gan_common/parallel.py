@@ -10,7 +10,10 @@ engines average the ranks' gradients, so with a loss that is a mean over the
 batch and no batch normalisation, N ranks take the single process's steps."""
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,8 @@ from gan_common.streams import DropoutMasks, RandomStream
 LAUNCHER_VARIABLES = (('WORLD_SIZE', 'RANK'), ('PMI_SIZE', 'PMI_RANK'),
                       ('OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_RANK'))
 MPI_INSTALL_HINT = 'pip install -e ".[mpi]" (MPICH and mpi4py wheels) or apt-get install mpich'
+# Seconds a launcher and its ranks get to end after SIGTERM before they are killed.
+LAUNCHER_GRACE_S = 10
 
 
 def launched_world(environ=None):
@@ -189,3 +194,60 @@ def launch_command(framework, workers, ganport_argv):
         return [mpiexec, '-n', str(workers), sys.executable, '-m', 'ganport', *ganport_argv]
     return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc-per-node={workers}',
             '-m', 'ganport', *ganport_argv]
+
+
+def stop_launcher(launcher, grace=LAUNCHER_GRACE_S):
+    """End ``launcher`` (a ``Popen`` of mpiexec or torchrun) and every process
+    it started. SIGTERM goes to the launcher, which passes it on to the ranks;
+    whatever of the tree still runs ``grace`` seconds later is killed (now
+    and then mpiexec and a rank do not end; the ranks run in sessions of
+    their own, out of reach of a process-group signal)."""
+    tree = process_tree(launcher.pid)
+    launcher.terminate()
+    deadline = time.monotonic() + grace
+    try:
+        launcher.wait(grace)
+    except subprocess.TimeoutExpired:
+        launcher.kill()
+        launcher.wait()
+    while time.monotonic() < deadline and any(_same_process(pid, start) for pid, start in tree):
+        time.sleep(0.1)
+    for pid, start in tree:
+        if _same_process(pid, start):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # ended since the check
+                pass
+
+
+def process_tree(pid):
+    """[(pid, start time)] of every process below ``pid``, read from /proc
+    (empty where there is none)."""
+    children = {}
+    for entry in os.listdir('/proc') if os.path.isdir('/proc') else []:
+        stat = _proc_stat(entry) if entry.isdigit() else None
+        if stat is not None:
+            children.setdefault(stat[1], []).append((int(entry), stat[2]))
+    found, waiting = [], [pid]
+    while waiting:
+        below = children.get(waiting.pop(), [])
+        found += below
+        waiting += [child for child, _ in below]
+    return found
+
+
+def _proc_stat(pid):
+    """(state, parent pid, start time) of ``pid``, or None once it has ended."""
+    try:
+        with open(f'/proc/{pid}/stat') as stat:
+            fields = stat.read().rpartition(')')[2].split()  # the name, in parentheses, may hold spaces
+    except OSError:
+        return None
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _same_process(pid, start):
+    """Whether ``pid`` still runs (not a zombie) and is the process that
+    started at ``start``, not a later one given its id."""
+    stat = _proc_stat(pid)
+    return stat is not None and stat[0] != 'Z' and stat[2] == start

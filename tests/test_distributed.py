@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import json
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gan_common.parallel import stop_launcher
 from tests.helpers import (assert_one_line_error, checkout_env, run_command, sigterm_once_logged,
                            snapshot_weight_difference)
 
@@ -140,12 +142,12 @@ def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
     assert_one_line_error(result, '--workers 2')
 
 
-def test_sigterm_ends_every_rank_and_leaves_nothing(tmp_path):
-    """SIGTERM to the command that launched the ranks ends torchrun and its
-    ranks (before, they ran on), and the run (no snapshot yet) leaves nothing
-    behind. (mpiexec's ranks ended before too: that variant passed without
-    the change, and once in about ten runs left something, not found why.)"""
-    framework, out = 'torch', tmp_path / 'run'
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_sigterm_ends_every_rank_and_leaves_nothing(tmp_path, framework):
+    """SIGTERM to the command that launched the ranks ends the launcher and
+    its ranks (before, torchrun's ran on, and once in about ten runs mpiexec
+    and a rank did), and the run (no snapshot yet) leaves nothing behind."""
+    out = tmp_path / 'run'
     command = [sys.executable, '-m', 'ganport', 'train', '--framework', framework, '--digits', '1', '--batch-size', '8',
                '--log-every', '1', '--sample-every', '100000', '--snapshot-every', '100000', '--iterations', '100000',
                '--no-progress', '--threads', '1', '--workers', '2', '--out', str(out)]
@@ -157,6 +159,39 @@ def test_sigterm_ends_every_rank_and_leaves_nothing(tmp_path):
         time.sleep(0.2)
     assert not ranks_writing_to(out), ranks_writing_to(out)
     assert not out.exists()
+
+
+STUBBORN_LAUNCHER = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+rank = subprocess.Popen([sys.executable, '-c', 'import signal, time; '
+                         'signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)'], start_new_session=True)
+print(rank.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_stop_launcher_kills_a_launcher_and_a_detached_rank_that_ignore_sigterm():
+    """The worst launcher: it ignores SIGTERM, and so does its rank, in a
+    session of its own; both are gone within the grace period and a moment."""
+    launcher = subprocess.Popen([sys.executable, '-c', STUBBORN_LAUNCHER], stdout=subprocess.PIPE, text=True)
+    rank = int(launcher.stdout.readline())
+    started = time.monotonic()
+    stop_launcher(launcher, grace=1)
+    took = time.monotonic() - started
+    print(f'launcher exit {launcher.returncode}, rank {rank} alive: {is_running(rank)}, {took:.2f} s')
+    assert launcher.returncode == -signal.SIGKILL and took < 5
+    deadline = time.monotonic() + 5
+    while is_running(rank) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_running(rank)
+
+
+def is_running(pid):
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    with contextlib.suppress(OSError):
+        return Path(f'/proc/{pid}/stat').read_text().rpartition(')')[2].split()[0] != 'Z'
+    return False
 
 
 def ranks_writing_to(out):

@@ -18,7 +18,7 @@ from gan_common.checkpoints import FRAMEWORK_NAME, framework_of
 from gan_common.errors import UserError, exit_on_user_error
 from gan_common.frameworks import FRAMEWORKS, implementation
 from gan_common.parallel import (Shard, check_partial_batch, check_pool_files, check_same_workers, launch_command,
-                                 launched_world)
+                                 launched_world, stop_launcher)
 from gan_common.rundir import RunDir, read_json
 from gan_common.streams import RandomStream, batches_per_epoch
 from gan_common.training import SNAPSHOT_SUFFIX, check_length, check_resumable, resume_source
@@ -151,9 +151,8 @@ def launch_ranks(framework, workers, out, argv):
     with subprocess.Popen(command) as launcher:
         try:
             code = launcher.wait()
-        except BaseException:  # Ctrl-C or SIGTERM here: mpiexec and torchrun pass SIGTERM on to the ranks
-            launcher.terminate()
-            launcher.wait()
+        except BaseException:  # Ctrl-C or SIGTERM here
+            stop_launcher(launcher)
             raise
     if code:
         raise UserError(f'a rank of the {workers}-rank run failed (its message is above); '
