@@ -196,6 +196,12 @@ def test_pair_scores_give_the_class_means_and_a_standard_error_that_shrinks_with
         # The formula's error is the spread the estimate shows across seeds.
         assert 0.5 * error < np.std(means, ddof=1) < 2.0 * error
     assert error < 0.01
+    # The paper's test as evaluate.py runs it on 1,000 images: about 100 1s, 100 pairs.
+    subsets = [metrics.class_diversity(ones[np.random.default_rng(seed).choice(len(ones), 100, replace=False)],
+                                       np.ones(100), np.random.default_rng(seed), 100)[1] for seed in range(30)]
+    print(f'100 real 1s, 100 pairs, 30 seeds: {np.mean(subsets):.3f} ± {np.std(subsets):.3f} '
+          f'({np.min(subsets):.3f}-{np.max(subsets):.3f})')
+    assert np.std(subsets) > error
     assert metrics.standard_error([0.5]) == 0.0
     assert metrics.standard_error([0.0, 1.0]) == pytest.approx(0.5)
 
