@@ -13,7 +13,7 @@ import os
 import re
 
 from chainer_impl.legacy import python2
-from chainer_impl.legacy.report import _short
+from chainer_impl.legacy.report import short_path
 
 V1_CALLS = frozenset({'zero_grads', 'FunctionSet', 'collect_parameters', 'add_uninitialized_param',
                       'compute_grads_norm', 'clip_grads', 'weight_decay', 'accumulate_grads'})
@@ -101,10 +101,10 @@ def detect(script):
         pending += [p for p in _local_imports(source, folder) if p not in seen]
     if v1 and not v2:
         path, line, what = min(v1)
-        return Verdict(1, f'{what} at {_short(path)}:{line}')
+        return Verdict(1, f'{what} at {short_path(path)}:{line}')
     if v2:
         path, line, what = min(v2)
-        return Verdict(2, f'{what} at {_short(path)}:{line}')
+        return Verdict(2, f'{what} at {short_path(path)}:{line}')
     return Verdict(2, 'no v1-only call found')
 
 

@@ -24,7 +24,8 @@ class Use(NamedTuple):
     detail: str  # what this use did, where the catalog's text is not enough
 
 
-def _is_library(filename):
+def is_library(filename):
+    """Whether code in ``filename`` is the runner's, Chainer's, NumPy's or the stdlib's, not the script's."""
     if filename.startswith('<'):  # frozen importlib, exec'd strings
         return True
     path = os.path.realpath(filename)
@@ -35,7 +36,7 @@ def user_location():
     """(file, line) of the innermost frame outside the runner, Chainer, NumPy and the stdlib."""
     frame = sys._getframe(1)
     while frame is not None:
-        if not _is_library(frame.f_code.co_filename):
+        if not is_library(frame.f_code.co_filename):
             return frame.f_code.co_filename, frame.f_lineno
         frame = frame.f_back
     return '?', 0
@@ -71,7 +72,7 @@ class Recorder:
             return ''
         lines = [f'legacy runner: {len(rows)} old API use(s) mapped; port them to run without the runner:']
         for row in rows:
-            lines.append(f"  {_short(row['file'])}:{row['line']}: {row['old_api']} [{row['changed_in']}]: "
+            lines.append(f"  {short_path(row['file'])}:{row['line']}: {row['old_api']} [{row['changed_in']}]: "
                          f"{row['runner_did']}; instead: {row['write_instead']}")
         return '\n'.join(lines) + '\n'
 
@@ -81,7 +82,7 @@ class Recorder:
                  '| where | old API | changed in | what the runner did | write instead |',
                  '| --- | --- | --- | --- | --- |']
         for row in self.as_dicts():
-            lines.append(f"| `{_short(row['file'])}:{row['line']}` | {_cell(row['old_api'])} | {row['changed_in']} | "
+            lines.append(f"| `{short_path(row['file'])}:{row['line']}` | {_cell(row['old_api'])} | {row['changed_in']} | "
                          f"{_cell(row['runner_did'])} | {_cell(row['write_instead'])} |")
         if len(lines) == 6:
             lines.append('| | nothing to port | | | |')
@@ -97,7 +98,7 @@ class Recorder:
             Path(tmp).write_text(text)
 
 
-def _short(path):
+def short_path(path):
     """``path`` relative to the current folder when it lies inside it."""
     relative = os.path.relpath(path) if os.path.isabs(path) else path
     return path if relative.startswith('..') else relative

@@ -11,7 +11,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from chainer_impl.legacy.patching import replace
-from chainer_impl.legacy.report import _is_library, record
+from chainer_impl.legacy.report import is_library, record
 
 
 class V1GRU(L.StatelessGRU):
@@ -49,7 +49,7 @@ def _split_axis_no_tuple(original):
 def _variable_len(original):
     def __len__(self):
         caller = __import__('sys')._getframe(1).f_code.co_filename
-        if _is_library(caller):
+        if is_library(caller):
             return original(self)
         record('v1_len', 'len(variable)')
         return self.size
