@@ -170,6 +170,20 @@ def test_no_torch_rank_leaves_the_process_group_before_rank_zero_is_done(tmp_pat
     assert waited >= 0
 
 
+@pytest.mark.parametrize('ending, line', [('os.abort()', 'rank 1 ended with signal SIGABRT'),
+                                           ('sys.exit(3)', 'rank 1 ended with exit status 3')])
+def test_torch_launcher_reports_a_failed_rank_in_one_line(tmp_path, ending, line):
+    """Where torchrun printed its log lines and a traceback with a summary
+    table, ``gan_common.torchrun`` prints which rank ended and how."""
+    script = tmp_path / 'rank_one_fails.py'
+    script.write_text(f'import os, sys, time\nif os.environ["RANK"] == "1":\n    {ending}\ntime.sleep(30)\n')
+    result = subprocess.run([sys.executable, '-m', 'gan_common.torchrun', '--standalone', '--nproc-per-node', '2',
+                             str(script)], capture_output=True, text=True, timeout=120, env=checkout_env())
+    print(f'exit {result.returncode}, stderr:\n{result.stderr}')
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [line]
+
+
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_sigterm_ends_every_rank_and_leaves_nothing(tmp_path, framework):
     """SIGTERM to the command that launched the ranks ends the launcher and
