@@ -160,8 +160,9 @@ def test_no_torch_rank_leaves_the_process_group_before_rank_zero_is_done(tmp_pat
     active exception'); ``close`` waits for every rank."""
     script = tmp_path / 'late_rank_zero.py'
     script.write_text(LATE_RANK_ZERO)
-    result = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2', str(script)],
-                            capture_output=True, text=True, timeout=120, env=checkout_env(PYTHONWARNINGS='ignore'))
+    command = [sys.executable, '-m', 'gan_common.torchrun', '--standalone', '--nproc-per-node', '2', str(script)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                            env=checkout_env(PYTHONWARNINGS='ignore'))
     assert result.returncode == 0, result.stderr
     times = {int(rank): (float(entered), float(left))
              for rank, entered, left in (line.split() for line in result.stdout.splitlines())}
