@@ -192,7 +192,7 @@ def launch_command(framework, workers, ganport_argv):
         if mpiexec is None:
             raise UserError(f'--workers with --framework chainer needs MPI (mpiexec); {MPI_INSTALL_HINT}')
         return [mpiexec, '-n', str(workers), sys.executable, '-m', 'ganport', *ganport_argv]
-    return [sys.executable, '-m', 'gan_common.torchrun', '--standalone', f'--nproc-per-node={workers}',
+    return [sys.executable, '-m', 'torch_impl.torchrun', '--standalone', f'--nproc-per-node={workers}',
             '-m', 'ganport', *ganport_argv]
 
 

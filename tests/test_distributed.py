@@ -160,7 +160,7 @@ def test_no_torch_rank_leaves_the_process_group_before_rank_zero_is_done(tmp_pat
     active exception'); ``close`` waits for every rank."""
     script = tmp_path / 'late_rank_zero.py'
     script.write_text(LATE_RANK_ZERO)
-    command = [sys.executable, '-m', 'gan_common.torchrun', '--standalone', '--nproc-per-node', '2', str(script)]
+    command = [sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2', str(script)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120,
                             env=checkout_env(PYTHONWARNINGS='ignore'))
     assert result.returncode == 0, result.stderr
@@ -175,10 +175,10 @@ def test_no_torch_rank_leaves_the_process_group_before_rank_zero_is_done(tmp_pat
                                            ('sys.exit(3)', 'rank 1 ended with exit status 3')])
 def test_torch_launcher_reports_a_failed_rank_in_one_line(tmp_path, ending, line):
     """Where torchrun printed its log lines and a traceback with a summary
-    table, ``gan_common.torchrun`` prints which rank ended and how."""
+    table, ``torch_impl.torchrun`` prints which rank ended and how."""
     script = tmp_path / 'rank_one_fails.py'
     script.write_text(f'import os, sys, time\nif os.environ["RANK"] == "1":\n    {ending}\ntime.sleep(30)\n')
-    result = subprocess.run([sys.executable, '-m', 'gan_common.torchrun', '--standalone', '--nproc-per-node', '2',
+    result = subprocess.run([sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2',
                              str(script)], capture_output=True, text=True, timeout=120, env=checkout_env())
     print(f'exit {result.returncode}, stderr:\n{result.stderr}')
     assert result.returncode == 1
