@@ -257,8 +257,7 @@ def train(config, images, run_dir, start=None, labels=None):
         if parallel:
             restore_rank_pools(parallel.shard, trainer.updater, source, arrays)
         if writer:
-            rundir.truncate_log(run_dir, trainer.updater.iteration)
-            print(f'resumed from {source} at iteration {trainer.updater.iteration}')
+            rundir.resume_log(run_dir, source, trainer.updater.iteration)
     trainer.run(show_loop_exception_msg=False)  # a UserError is reported in one line
     if trainer.updater.iteration % config['snapshot_every']:
         trainer.get_extension('snapshot')(trainer)  # on ranks k >= 1: their pools

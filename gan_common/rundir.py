@@ -114,10 +114,12 @@ def read_log(run_dir):
     return entries
 
 
-def truncate_log(run_dir, last_iteration):
-    """Drop log lines past ``last_iteration`` (used when resuming a snapshot),
-    and a torn last line."""
-    kept = [e for e in read_log(run_dir) if e['iteration'] <= last_iteration]
+def resume_log(run_dir, source, iteration):
+    """The log of a run resumed from ``source`` at ``iteration``: lines past
+    it, and a torn last line, dropped from ``log.jsonl``; says where it resumed."""
+    kept = [e for e in read_log(run_dir) if e['iteration'] <= iteration]
     with atomic_path(os.path.join(run_dir, 'log.jsonl')) as tmp:
         with open(tmp, 'w') as f:
             f.writelines(json.dumps(e) + '\n' for e in kept)
+    print(f'resumed from {source} at iteration {iteration}')
+    return kept

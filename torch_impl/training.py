@@ -208,9 +208,7 @@ def train(config, images, run_dir, start=None, labels=None):
         source, state = start
         trainer.load_state(state, source)
         if trainer.shard.is_writer:
-            rundir.truncate_log(run_dir, trainer.iteration)
-            trainer.history = rundir.read_log(run_dir)
-            print(f'resumed from {source} at iteration {trainer.iteration}')
+            trainer.history = rundir.resume_log(run_dir, source, trainer.iteration)
     trainer.run()
     if parallel:
         parallel.close()
