@@ -143,14 +143,14 @@ def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
 
 
 LATE_RANK_ZERO = """
-import sys, time
+import pathlib, sys, time
 from torch_impl.distributed import DataParallel
 parallel = DataParallel({'torch_device': 'cpu', 'workers': 2, 'batch_size': 8})
 if parallel.shard.rank == 0:
     time.sleep(2)  # as rank 0 writing the last snapshot and loss plot
 entered = time.time()
 parallel.close()
-print(parallel.shard.rank, entered, time.time(), flush=True)
+pathlib.Path(sys.argv[1], f'rank{parallel.shard.rank}').write_text(f'{entered} {time.time()}')
 """
 
 
@@ -160,13 +160,13 @@ def test_no_torch_rank_leaves_the_process_group_before_rank_zero_is_done(tmp_pat
     active exception'); ``close`` waits for every rank."""
     script = tmp_path / 'late_rank_zero.py'
     script.write_text(LATE_RANK_ZERO)
-    command = [sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2', str(script)]
+    command = [sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2', str(script),
+               str(tmp_path)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120,
                             env=checkout_env(PYTHONWARNINGS='ignore'))
     assert result.returncode == 0, result.stderr
-    times = {int(rank): (float(entered), float(left))
-             for rank, entered, left in (line.split() for line in result.stdout.splitlines())}
-    waited = times[1][1] - times[0][0]
+    entered, left = ([float(t) for t in (tmp_path / f'rank{rank}').read_text().split()] for rank in (0, 1))
+    waited = left[1] - entered[0]
     print(f'rank 1 left the process group {waited:+.3f} s after rank 0 came to it')
     assert waited >= 0
 
