@@ -142,6 +142,14 @@ def test_resume_on_another_number_of_ranks_is_one_line(tmp_path):
     assert_one_line_error(result, '--workers 2')
 
 
+def two_torch_ranks(script, *args):
+    """``script ARGS`` on two ranks under the launcher ``train --workers 2`` uses."""
+    command = [sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2', str(script),
+               *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          env=checkout_env(PYTHONWARNINGS='ignore'))
+
+
 LATE_RANK_ZERO = """
 import pathlib, sys, time
 from torch_impl.distributed import DataParallel
@@ -160,10 +168,7 @@ def test_no_torch_rank_leaves_the_process_group_before_rank_zero_is_done(tmp_pat
     active exception'); ``close`` waits for every rank."""
     script = tmp_path / 'late_rank_zero.py'
     script.write_text(LATE_RANK_ZERO)
-    command = [sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2', str(script),
-               str(tmp_path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                            env=checkout_env(PYTHONWARNINGS='ignore'))
+    result = two_torch_ranks(script, tmp_path)
     assert result.returncode == 0, result.stderr
     entered, left = ([float(t) for t in (tmp_path / f'rank{rank}').read_text().split()] for rank in (0, 1))
     waited = left[1] - entered[0]
@@ -178,8 +183,7 @@ def test_torch_launcher_reports_a_failed_rank_in_one_line(tmp_path, ending, line
     table, ``torch_impl.torchrun`` prints which rank ended and how."""
     script = tmp_path / 'rank_one_fails.py'
     script.write_text(f'import os, sys, time\nif os.environ["RANK"] == "1":\n    {ending}\ntime.sleep(30)\n')
-    result = subprocess.run([sys.executable, '-m', 'torch_impl.torchrun', '--standalone', '--nproc-per-node', '2',
-                             str(script)], capture_output=True, text=True, timeout=120, env=checkout_env())
+    result = two_torch_ranks(script)
     print(f'exit {result.returncode}, stderr:\n{result.stderr}')
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [line]
