@@ -36,19 +36,18 @@ def run_snapshots(run_dir, every=1):
 
 def evaluate_along_run(snapshots, reference, n, seed=0, device='cpu', progress=True, pairs=100):
     """{'snapshots': [scores with 'iteration', 'epoch'], 'real': scores of
-    ``n`` real test images, 'model', 'framework', ...}."""
+    ``n`` real test images, 'model', 'conditional', 'framework', ...}; a
+    conditional model draws classes 0-9 in turn and is scored on them."""
     from torch_impl import evaluation
     entries = []
     for iteration, path in tqdm(snapshots, desc='snapshots', disable=not progress):
         generator = TrainedGenerator(path, device)
-        if generator.conditional:
-            raise UserError(f'{path}: a {generator.model} model, a conditional one; runs are followed for '
-                            'unconditional models (evaluate a single snapshot instead)')
-        images, _ = generator.sample(n, seed)
-        entry = evaluation.snapshot_scores(images, reference, seed, pairs)
+        images, labels = generator.sample(n, seed)
+        entry = evaluation.snapshot_scores(images, reference, seed, pairs, labels)
         entry.update(iteration=iteration, epoch=iteration / steps_per_epoch(generator.config))
         entries.append(entry)
-    return {'model': generator.model, 'framework': framework_of(snapshots[0][1]),
+    return {'model': generator.model, 'conditional': generator.conditional,
+            'framework': framework_of(snapshots[0][1]),
             'preset': generator.config.get('preset'), 'steps_per_epoch': steps_per_epoch(generator.config),
             'snapshots': entries, 'real': evaluation.real_snapshot_scores(reference, n, seed, pairs)}
 

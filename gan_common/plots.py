@@ -36,32 +36,26 @@ def plot_log(log, keys, path, title='losses'):
 def plot_along_run(result, path):
     """Four panels over the snapshots of ``result`` (as from
     ``bridge.along_run.evaluate_along_run``), real test images' values
-    dashed: classes covered, classifier score, mean per-class MS-SSIM, and
-    the share of each class as a stacked area."""
+    dashed: classes covered (a conditional model: its accuracy on the
+    requested classes), classifier score, mean per-class MS-SSIM, and the
+    share of each class as a stacked area (conditional: each class's MS-SSIM)."""
     entries, real = result['snapshots'], result['real']
     epochs = [e['epoch'] for e in entries]
     figure, axes = plt.subplots(2, 2, figsize=(9, 6), sharex=True)
-    panels = [(axes[0, 0], 'classes covered', 'covered', real['covered']),
-              (axes[0, 1], 'classifier score', lambda e: e['classifier_score'][0], real['classifier_score'][0]),
-              (axes[1, 0], 'MS-SSIM, mean over classes (lower: more diverse)', 'diversity_mean',
-               real['diversity_mean'])]
-    for ax, title, key, reference in panels:
-        value = key if callable(key) else (lambda e, k=key: e[k])
-        ax.plot(epochs, [value(e) for e in entries], marker='o', markersize=3, linewidth=1)
-        ax.axhline(reference, color='grey', linestyle='--', linewidth=1, label='real test images')
-        ax.set_title(title, fontsize=9)
-        ax.grid(alpha=0.3)
-    for ax in axes[0]:
-        ax.set_ylim(0, 10.5)
+    if result.get('conditional'):
+        _accuracy_panel(axes[0, 0], epochs, entries, real)
+        _class_diversity_panel(axes[1, 1], epochs, entries, real)
+    else:
+        _line_panel(axes[0, 0], epochs, [e['covered'] for e in entries], real['covered'], 'classes covered')
+        _class_share_panel(axes[1, 1], epochs, entries)
+    _line_panel(axes[0, 1], epochs, [e['classifier_score'][0] for e in entries], real['classifier_score'][0],
+                'classifier score')
+    axes[0, 1].set_ylim(0, 10.5)
+    _line_panel(axes[1, 0], epochs, [e['diversity_mean'] for e in entries], real['diversity_mean'],
+                'MS-SSIM, mean over classes (lower: more diverse)')
     axes[1, 0].axhline(real['diversity_max'], color='grey', linestyle=':', linewidth=1,
                        label='least diverse real class')
     axes[1, 0].legend(fontsize=7)
-    shares = [[count / e['n_samples'] for count in e['histogram']] for e in entries]
-    axes[1, 1].stackplot(epochs, list(zip(*shares)), labels=[str(c) for c in range(len(shares[0]))],
-                         colors=plt.get_cmap('tab10').colors)
-    axes[1, 1].set_ylim(0, 1)
-    axes[1, 1].set_title('share of each class (classifier)', fontsize=9)
-    axes[1, 1].legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0), title='class', title_fontsize=7)
     for ax in axes[1]:
         ax.set_xlabel('epoch')
     figure.suptitle(f'{result["model"]} ({result["framework"]}, {result["preset"]}): '
@@ -71,3 +65,39 @@ def plot_along_run(result, path):
         figure.savefig(tmp, format='png', dpi=80)
     plt.close(figure)
     return path
+
+
+def _line_panel(ax, epochs, values, reference, title, label=None):
+    ax.plot(epochs, values, marker='o', markersize=3, linewidth=1, label=label)
+    ax.axhline(reference, color='grey', linestyle='--', linewidth=1, label='real test images')
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+
+
+def _accuracy_panel(ax, epochs, entries, real):
+    _line_panel(ax, epochs, [e['accuracy'] for e in entries], real['accuracy'],
+                'classifier accuracy on the requested class', label='all classes')
+    ax.plot(epochs, [e['lowest_class_accuracy'] for e in entries], marker='o', markersize=3, linewidth=1,
+            label='lowest class')
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
+
+
+def _class_share_panel(ax, epochs, entries):
+    shares = [[count / e['n_samples'] for count in e['histogram']] for e in entries]
+    ax.stackplot(epochs, list(zip(*shares)), labels=[str(c) for c in range(len(shares[0]))],
+                 colors=plt.get_cmap('tab10').colors)
+    ax.set_ylim(0, 1)
+    ax.set_title('share of each class (classifier)', fontsize=9)
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0), title='class', title_fontsize=7)
+
+
+def _class_diversity_panel(ax, epochs, entries, real):
+    colours = plt.get_cmap('tab10').colors
+    for name in sorted(real['diversity_per_class'], key=int):
+        ax.plot(epochs, [e['diversity_per_class'].get(name, float('nan')) for e in entries], marker='o', markersize=2,
+                linewidth=1, color=colours[int(name) % len(colours)], label=name)
+    ax.axhline(real['diversity_max'], color='grey', linestyle=':', linewidth=1, label='least diverse\nreal class')
+    ax.set_title('MS-SSIM of each requested class', fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0), title='class', title_fontsize=7)

@@ -1,5 +1,6 @@
-"""evaluate.py on a run directory: every snapshot scored on the same noise,
-along_run.json and along_run.png, and one-line refusals."""
+"""evaluate.py on a run directory: every snapshot scored on the same noise
+(and, for a conditional model, the same classes), along_run.json and
+along_run.png, and one-line refusals."""
 import json
 import shutil
 
@@ -64,7 +65,8 @@ def flat_numbers(value, prefix=''):
 
 def test_the_same_generator_on_the_same_noise_scores_the_same(along_run):
     first, _, copy = along_run[0]['snapshots']
-    first, copy = ({k: v for k, v in flat_numbers(e).items() if k not in ('/iteration', '/epoch')} for e in (first, copy))
+    first, copy = ({k: v for k, v in flat_numbers(e).items() if k not in ('/iteration', '/epoch')}
+                   for e in (first, copy))
     assert first.keys() == copy.keys()
     # equal up to float32 summation order: PyTorch's CPU kernels may split a
     # reduction differently from one call to the next on a busy machine
@@ -83,6 +85,34 @@ def test_real_images_set_the_scale(along_run):
     assert real['classifier_score'][0] > 2 * untrained['classifier_score'][0]
     assert real['diversity_max'] == max(real['diversity_per_class'].values()) >= real['diversity_mean']
     assert untrained['diversity_mean'] > real['diversity_max']  # two steps in: near-identical blobs
+
+
+@pytest.fixture(scope='module')
+def conditional_along_run(tmp_path_factory):
+    """A two-iteration AC-GAN run, snapshots at 1 and 2, followed with 100 samples."""
+    run = tmp_path_factory.mktemp('acgan') / 'run'
+    run_script('train.py', '--model', 'acgan', '--framework', 'torch', '--batch-size', '8', '--iterations', '2',
+               '--snapshot-every', '1', '--sample-every', '2', '--log-every', '1', '--threads', '1',
+               '--no-progress', '--out', run)
+    result = run_script('evaluate.py', run, '--n', N, '--no-progress')
+    print(result.stdout)
+    return json.loads((run / 'along_run.json').read_text()), result.stdout, run
+
+
+def test_a_conditional_run_is_scored_on_the_classes_it_was_asked_for(conditional_along_run):
+    scores, stdout, run = conditional_along_run
+    assert scores['model'] == 'acgan' and scores['conditional']
+    assert [e['iteration'] for e in scores['snapshots']] == [1, 2]
+    for entry in scores['snapshots'] + [scores['real']]:
+        print(f'accuracy {entry["accuracy"]:.3f}, lowest class {entry["lowest_class_accuracy"]:.2f}')
+        assert 0.0 <= entry['lowest_class_accuracy'] <= entry['accuracy'] <= 1.0
+        assert entry['diversity_max'] == max(entry['diversity_per_class'].values())
+    # classes 0-9 in turn: every class requested ten times, so every class has an MS-SSIM,
+    # whatever the untrained generator's images look like
+    assert all(set(e['diversity_per_class']) == {str(c) for c in range(10)} for e in scores['snapshots'])
+    assert scores['real']['accuracy'] > 0.9 > scores['snapshots'][0]['accuracy']
+    assert 'accuracy' in stdout.splitlines()[0] and len(stdout.splitlines()) >= 4
+    assert (run / 'along_run.png').stat().st_size > 10_000
 
 
 def test_every_kth_snapshot_and_always_the_newest(tmp_path):

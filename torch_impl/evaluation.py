@@ -57,33 +57,39 @@ def evaluate(images, requested, reference, seed=0, neighbours=500, pairs=100):
     }
 
 
-def snapshot_scores(images, reference, seed=0, pairs=100):
-    """The scores followed along a run, of unconditional ``images``: the
-    classifier's histogram and classes covered, the share of the most common
-    class, classifier score, Fréchet distance and per-class MS-SSIM (classes
-    as the classifier reads them)."""
+def snapshot_scores(images, reference, seed=0, pairs=100, requested=None):
+    """The scores followed along a run: the classifier's histogram and classes
+    covered, the share of the most common class, classifier score, Fréchet
+    distance and per-class MS-SSIM. Unconditional ``images`` are grouped by
+    the class the classifier reads; conditional ones by ``requested`` (the
+    classes they were drawn for), and add the accuracy on those classes."""
     probs, features = classifier.run(reference.model, images)
-    return _along_run_entry(images, probs, features, probs.argmax(1), reference, seed, pairs)
+    groups = probs.argmax(1) if requested is None else requested
+    return _along_run_entry(images, probs, features, groups, requested, reference, seed, pairs)
 
 
 def real_snapshot_scores(reference, n, seed=0, pairs=100):
     """``snapshot_scores``'s numbers for ``n`` real test images (their true
-    labels group the MS-SSIM), the scale of every curve along a run."""
+    labels group the MS-SSIM and set the accuracy), the scale of every curve
+    along a run."""
     images, labels = reference.real_subset(n, np.random.default_rng(seed))
     probs, features = classifier.run(reference.model, images)
-    entry = _along_run_entry(images, probs, features, labels, reference, seed, pairs)
-    entry['diversity_max'] = max(entry['diversity_per_class'].values())
-    return entry
+    return _along_run_entry(images, probs, features, labels, labels, reference, seed, pairs)
 
 
-def _along_run_entry(images, probs, features, groups, reference, seed, pairs):
-    predictions = metrics.prediction_summary(probs)
+def _along_run_entry(images, probs, features, groups, requested, reference, seed, pairs):
+    predictions = metrics.prediction_summary(probs, requested)
     per_class = by_name(metrics.class_diversity(images, groups, np.random.default_rng(seed), pairs))
-    return {'n_samples': len(images), 'histogram': predictions['histogram'], 'covered': predictions['covered'],
-            'most_common_share': max(predictions['histogram']) / len(images),
-            'classifier_score': metrics.classifier_score(probs),
-            'frechet_distance': metrics.frechet_distance(features, reference.test_features),
-            'diversity_per_class': per_class, 'diversity_mean': float(np.mean(list(per_class.values())))}
+    entry = {'n_samples': len(images), 'histogram': predictions['histogram'], 'covered': predictions['covered'],
+             'most_common_share': max(predictions['histogram']) / len(images),
+             'classifier_score': metrics.classifier_score(probs),
+             'frechet_distance': metrics.frechet_distance(features, reference.test_features),
+             'diversity_per_class': per_class, 'diversity_mean': float(np.mean(list(per_class.values()))),
+             'diversity_max': max(per_class.values())}
+    if requested is not None:
+        per_class_accuracy = [a for a in predictions['per_class_accuracy'] if a is not None]
+        entry.update(accuracy=predictions['accuracy'], lowest_class_accuracy=min(per_class_accuracy))
+    return entry
 
 
 def verdict(images, reference, digits=None):

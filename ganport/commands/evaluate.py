@@ -10,11 +10,13 @@ optional labels). Writes into --out: evaluation.json (every score),
 samples.png, neighbours.png (samples beside their nearest training image)
 and, for a checkpoint, interpolation.png and (conditional) class_swap.png.
 
-INPUT may also be a run directory of an unconditional model: every snapshot
-in it (every --every-th, and the newest) samples the same --n noise vectors,
-and along_run.json and along_run.png (written into the run directory, or
---out) follow classes covered, the class histogram, classifier score,
-Fréchet distance and MS-SSIM over the run, beside real test images' values.
+INPUT may also be a run directory: every snapshot in it (every --every-th,
+and the newest) samples the same --n noise vectors (and classes), and
+along_run.json and along_run.png (written into the run directory, or --out)
+follow classes covered, the class histogram, classifier score, Fréchet
+distance and MS-SSIM over the run (a conditional model: also the accuracy
+on the requested classes and each class's MS-SSIM), beside real test
+images' values.
 
 The scores are "classifier accuracy", "classifier score" (the Inception
 Score's formula on this classifier) and "Fréchet distance in classifier
@@ -162,16 +164,25 @@ def least_diverse_line(diversity):
 
 def along_run_lines(result):
     """One line a snapshot, then real test images'."""
+    conditional = result.get('conditional', False)
     header = f'{"iteration":>9} {"epoch":>6} {"covered":>7} {"top class":>12} {"score":>6} {"MS-SSIM":>7} {"Fréchet":>8}'
+    if conditional:
+        header += f' {"accuracy":>8} {"lowest":>6} {"least diverse":>13}'
     rows = [(f'{e["iteration"]:>9} {e["epoch"]:>6.1f}', e) for e in result['snapshots']]
     rows.append((f'{"real":>9} {"":>6}', result['real']))
-    lines = [header]
-    for label, e in rows:
-        top = max(range(len(e['histogram'])), key=e['histogram'].__getitem__)
-        top_share = f'{top}: {e["most_common_share"]:.1%}'
-        lines.append(f'{label} {e["covered"]:>5}/10 {top_share:>12} '
-                     f'{e["classifier_score"][0]:>6.2f} {e["diversity_mean"]:>7.3f} {e["frechet_distance"]:>8.2f}')
-    return lines
+    return [header] + [f'{label} {along_run_columns(e, conditional)}' for label, e in rows]
+
+
+def along_run_columns(entry, conditional):
+    top = max(range(len(entry['histogram'])), key=entry['histogram'].__getitem__)
+    top_share = f'{top}: {entry["most_common_share"]:.1%}'
+    columns = (f'{entry["covered"]:>5}/10 {top_share:>12} {entry["classifier_score"][0]:>6.2f} '
+               f'{entry["diversity_mean"]:>7.3f} {entry["frechet_distance"]:>8.2f}')
+    if not conditional:
+        return columns
+    least = max(entry['diversity_per_class'], key=entry['diversity_per_class'].get)
+    least = f'{least}s {entry["diversity_max"]:.3f}'
+    return f'{columns} {entry["accuracy"]:>8.3f} {entry["lowest_class_accuracy"]:>6.2f} {least:>13}'
 
 
 def run_dataset(run_dir):
