@@ -28,11 +28,14 @@ LEARNING_RATE_NAMES = ('alpha', 'lr')  # Chainer's Adam and ChainerAdam; torch.o
 # A dead run: over the last DEAD_WINDOW iterations (and at least DEAD_ENTRIES
 # log entries) the generator's loss is at zero (the discriminator calls every
 # fake real with certainty: a saturated sigmoid passes no gradient) or frozen
-# (it sits at a clip, the same value entry after entry).
+# (it sits at a clip, the same value entry after entry), or the discriminator's
+# loss (all its terms) is at zero (it tells every fake from the real images
+# with certainty: its own sigmoids saturate, and the generator has lost).
 DEAD_WINDOW = 500
 DEAD_ENTRIES = 3
 ZERO_LOSS = 1e-5
 FROZEN_SPREAD = 1e-6
+ZERO_DIS_LOSS = 1e-8
 
 
 def run_meta(config, framework):
@@ -146,7 +149,19 @@ def dead_run(history, window=DEAD_WINDOW):
     if max(losses) - min(losses) <= FROZEN_SPREAD * max(1.0, abs(losses[-1])):
         return stretch[0]['iteration'], (f'the discriminator saturated: loss_gen is frozen at {losses[-1]:.6g}, '
                                           'so the generator gets no gradient')
+    dis_losses = [discriminator_loss(e) for e in stretch]
+    if None not in dis_losses and max(dis_losses) <= ZERO_DIS_LOSS:
+        return stretch[0]['iteration'], (f'the discriminator saturated: it tells every fake from the real images '
+                                          f'with certainty (loss_dis {dis_losses[-1]:.3g}), so it learns no more and '
+                                          'the generator cannot catch up')
     return None
+
+
+def discriminator_loss(entry):
+    """The sum of a log entry's discriminator losses (``loss_dis``, or its
+    parts ``loss_dis_real``, ``loss_dis_fake``, ...), or None without one."""
+    terms = [value for key, value in entry.items() if key.startswith('loss_dis')]
+    return sum(terms) if terms else None
 
 
 def check_alive(history, run_dir, suffix):

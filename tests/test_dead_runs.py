@@ -47,10 +47,33 @@ def test_the_recorded_cgan_book_death_is_dead():
     assert training.dead_run(history) is None  # 100 iterations are shorter than the trainers' window
 
 
+def test_the_recorded_gan_the_discriminator_beat_is_dead_and_its_earlier_recovery_is_not():
+    """The discriminator's loss at 5e-30 for good from iteration 8,460 (the
+    generator's images saturated black and white, one pattern); from 2,810 to
+    4,030 it sat at 1e-6 with loss_gen 39 and the run recovered."""
+    history = read('gan-beta05-lr1e-4-torch-dead.jsonl.gz')
+    stopped = first_trip(history, training.DEAD_WINDOW)
+    since, why = training.dead_run([e for e in history if e['iteration'] <= stopped])
+    print('gan beta05 lr 1e-4: stopped at', stopped, 'dead since', since, why)
+    assert 8460 <= since < stopped <= 8460 + training.DEAD_WINDOW
+    assert 'with certainty (loss_dis' in why
+    recovered = [e for e in history if 2810 <= e['iteration'] < 4030]
+    assert max(e['loss_dis'] for e in recovered) < 1e-3 and min(e['loss_gen'] for e in recovered) > 25
+
+
+def test_the_discriminator_loss_is_the_sum_of_its_parts():
+    assert training.discriminator_loss({'loss_gen': 3.0, 'loss_dis_real': 1e-9, 'loss_dis_fake': 2e-9}) == pytest.approx(3e-9)
+    assert training.discriminator_loss({'loss_gen': 3.0}) is None
+    split = [{'iteration': i, 'loss_gen': 5.0 + i % 3, 'loss_dis_real': 1e-12, 'loss_dis_fake': 0.5}
+             for i in range(10, 1010, 10)]
+    assert training.dead_run(split) is None  # one part at zero is not the discriminator at zero
+
+
 @pytest.mark.parametrize('name', sorted(p.name for p in LOGS.glob('healthy-*.jsonl*')))
 def test_healthy_runs_never_trip_it(name):
     history = read(name)
-    print(name, 'iterations', history[-1]['iteration'], 'min loss_gen', min(e['loss_gen'] for e in history))
+    print(name, 'iterations', history[-1]['iteration'], 'min loss_gen', min(e['loss_gen'] for e in history),
+          'min loss_dis', min(training.discriminator_loss(e) for e in history))
     assert first_trip(history, SHORT_WINDOW) is None
     assert first_trip(history, training.DEAD_WINDOW) is None
 
