@@ -20,7 +20,9 @@ def add_model_arguments(parser, default_preset):
                         help="comma-separated classes to keep, e.g. 0 for the blog's digit-0 run")
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N, @numpy, @cupy:N, -1 or N')
     parser.add_argument('--batch-size', type=int, default=None)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=None,
+                        help="seed of the initial weights, the batches and the noise (default: the preset's, "
+                             "else 0)")
     parser.add_argument('--image-size', type=int, default=None,
                         help="cyclegan: training image size (default: the preset's); the load size scales with it")
     parser.add_argument('--gan-loss', choices=['sce', 'lsgan'], default=None,
@@ -60,7 +62,8 @@ def make_config(args, dtype, frameworks=('chainer', 'torch')):
     (``frameworks``: those that will run, which must be able to use --device)."""
     preset = args.preset or presets.default_preset(args.model)
     config = presets.get_preset(args.model, preset)
-    config.update(model=args.model, preset=preset, seed=check_seed(args.seed), dtype=dtype,
+    seed = config.pop('seed', 0) if args.seed is None else args.seed
+    config.update(model=args.model, preset=preset, seed=check_seed(seed), dtype=dtype,
                   classes=parse_classes(args.digits))
     if args.dataset is not None:
         config['dataset'] = args.dataset

@@ -198,3 +198,24 @@ def test_the_recipe_draws_the_same_inputs_twice(model):
 def test_unknown_preset_names_the_models_presets(tmp_path):
     result = run_script('train.py', '--model', 'cgan', '--preset', 'blog', '--out', tmp_path / 'r', check=False)
     assert_one_line_error(result, "unknown --preset 'blog' for cgan", 'book', 'quick')
+
+
+def test_the_books_cgan_defaults_to_seed_1_and_its_command_names_only_another_seed():
+    """With seed 0 the book's CGAN reaches its dead end at iteration 1,600, so
+    its preset carries seed 1; --seed still decides, and every other preset
+    keeps 0."""
+    import argparse
+
+    from gan_common.cli import add_model_arguments, make_config
+    from ganport.commands.results import train_command
+    parser = argparse.ArgumentParser()
+    add_model_arguments(parser, default_preset=None)
+
+    def seed(*argv):
+        return make_config(parser.parse_args(argv), 'float32', frameworks=('torch',))['seed']
+
+    assert seed('--model', 'cgan') == 1 and seed('--model', 'cgan', '--seed', '0') == 0
+    assert seed('--model', 'cgan', '--preset', 'quick') == 0 and seed('--model', 'acgan') == 0
+    run = {'model': 'cgan', 'framework': 'torch', 'preset': 'book', 'dataset': 'mnist', 'iterations': 12000}
+    assert train_command(dict(run, seed=1)) == 'ganport train --model cgan --framework torch'
+    assert train_command(dict(run, seed=0)) == 'ganport train --model cgan --framework torch --seed 0'

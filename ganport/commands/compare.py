@@ -233,7 +233,7 @@ def compare(args, config, images, labels, out):
     from bridge.lockstep import Lockstep  # imports both frameworks
     tolerance = args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE[args.dtype]
     lockstep = Lockstep(config, images, labels)
-    fixed = lockstep.fixed_samples(args.seed + 1)
+    fixed = lockstep.fixed_samples(config['seed'] + 1)
     rows = run(lockstep, args, out, fixed)
     grid = write_samples(lockstep, fixed, out)
     plot_log(rows, ['chainer_loss_gen', 'torch_loss_gen', 'chainer_loss_dis', 'torch_loss_dis'],

@@ -39,10 +39,7 @@ from ganport.commands.report import ms_per_iteration, newest_checkpoint
 ENTRIES = {  # name -> (model, extra `ganport train` arguments)
     'dcgan': ('dcgan', []),
     'gan': ('gan', []),
-    # With seed 0 the PyTorch float32 run reaches the book's dead end at iteration
-    # 1,600 (D outputs 1 for everything; Keras's clipped BCE then passes no
-    # gradient); seed 1 trains in both frameworks (see the README).
-    'cgan': ('cgan', ['--seed', '1']),
+    'cgan': ('cgan', []),
     'acgan': ('acgan', []),
     'acgan-fashion': ('acgan', ['--dataset', 'fashion-mnist']),
 }
@@ -148,7 +145,7 @@ def train_command(config):
         arguments += ['--preset', config['preset']]
     if config['dataset'] != preset['dataset']:
         arguments += ['--dataset', config['dataset']]
-    if config['seed'] != 0:
+    if config['seed'] != preset.get('seed', 0):
         arguments += ['--seed', str(config['seed'])]
     if config.get('epochs') is not None and config['epochs'] != preset.get('epochs'):
         arguments += ['--epochs', str(config['epochs'])]
