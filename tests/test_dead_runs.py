@@ -47,6 +47,17 @@ def test_the_recorded_cgan_book_death_is_dead():
     assert training.dead_run(history) is None  # 100 iterations are shorter than the trainers' window
 
 
+def test_the_recorded_book_cgan_with_seed_0_stops_where_its_loss_froze():
+    """The book preset itself, seed 0: one blob for every label, then from
+    about iteration 3,350 loss_gen frozen at -log(1e-7), Keras's clip."""
+    history = read('cgan-book-seed0-torch-dead.jsonl.gz')
+    stopped = first_trip(history, training.DEAD_WINDOW)
+    since, why = training.dead_run([e for e in history if e['iteration'] <= stopped])
+    print('cgan book seed 0: stopped at', stopped, 'dead since', since, why)
+    assert stopped == history[-1]['iteration'] == 3840  # the trainer stopped there, and so does the criterion
+    assert 3300 <= since <= 3400 and 'frozen at 16.1181' in why
+
+
 def test_the_recorded_gan_the_discriminator_beat_is_dead_and_its_earlier_recovery_is_not():
     """The discriminator's loss at 5e-30 for good from iteration 8,460 (the
     generator's images saturated black and white, one pattern); from 2,810 to
